@@ -1,0 +1,220 @@
+"""Translate a Vensim model once and run it as a pure function of its parameters.
+
+This is the only module that imports pysd. Two pysd behaviours shape it:
+
+* parameters set in ``run(params=...)`` persist into the next run, so every run
+  passes the value of every constant that any earlier run on that model changed;
+* a pysd model must not be shared between threads, and cannot be copied, so each
+  thread loads its own model from the translated file.
+
+The translated ``.py`` is a build artefact: it is written to a cache folder keyed by
+the SHA-256 of the model file and the pysd version, never next to the model.
+Only model files shipped with the project are ever loaded: translation executes
+text from the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import shutil
+import tempfile
+import threading
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pysd
+
+from flywheel.errors import InputError
+from flywheel.paths import cache_dir
+
+_TRANSLATE_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Variable:
+    """What the model file says about one variable."""
+
+    name: str
+    py_name: str
+    units: str
+    limits: tuple[float | None, float | None]
+    kind: str
+    subtype: str
+    comment: str
+    subscripts: tuple[str, ...]
+
+    @property
+    def is_stock(self) -> bool:
+        """True for a level (``INTEG``) variable."""
+        return self.kind == "Stateful" and self.subtype == "Integ"
+
+    @property
+    def is_constant(self) -> bool:
+        """True for a scalar constant (what a lever or a parameter may set)."""
+        return self.kind == "Constant" and not self.subscripts
+
+
+def translated_model_file(mdl_path: Path) -> Path:
+    """Translate ``mdl_path`` with pysd unless the cache already holds it; return the ``.py``.
+
+    Parameters
+    ----------
+    mdl_path : Path
+        A Vensim model file shipped with the project.
+
+    Returns
+    -------
+    Path
+        The translated Python file inside the cache folder.
+    """
+    digest = hashlib.sha256(mdl_path.read_bytes() + pysd.__version__.encode()).hexdigest()[:20]
+    folder = cache_dir() / digest
+    target = folder / (mdl_path.stem + ".py")
+    with _TRANSLATE_LOCK:
+        if target.exists():
+            return target
+        cache_dir().mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix="translating-", dir=cache_dir()))
+        try:
+            shutil.copyfile(mdl_path, scratch / mdl_path.name)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pysd.read_vensim(str(scratch / mdl_path.name), initialize=False)
+            os.replace(scratch, folder)  # atomic: another process may have won the race
+        except OSError:
+            if not target.exists():
+                raise
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return target
+
+
+def _limits(value) -> tuple[float | None, float | None]:
+    def clean(number):
+        return None if number is None or (isinstance(number, float) and math.isnan(number)) else float(number)
+
+    if not isinstance(value, tuple) or len(value) < 2:
+        return (None, None)
+    return (clean(value[0]), clean(value[1]))
+
+
+class Engine:
+    """A translated model that runs in any thread without sharing state.
+
+    Parameters
+    ----------
+    mdl_path : Path
+        The Vensim model file (one of the project's, never a user's).
+
+    Examples
+    --------
+    >>> from flywheel.paths import MODEL_FILE
+    >>> engine = Engine(MODEL_FILE)
+    >>> frame = engine.run({}, ["Digital Capital"])
+    >>> int(frame.index[0]), int(frame.index[-1])
+    (2005, 2050)
+    """
+
+    def __init__(self, mdl_path: Path):
+        self.mdl_path = Path(mdl_path)
+        self.py_file = translated_model_file(self.mdl_path)
+        self._local = threading.local()
+        model = self._model()
+        self.variables: dict[str, Variable] = {}
+        for row in model.doc.to_dict("records"):
+            subscripts = row.get("Subscripts")
+            self.variables[row["Real Name"]] = Variable(
+                name=row["Real Name"],
+                py_name=row["Py Name"],
+                units=str(row.get("Units") or ""),
+                limits=_limits(row.get("Limits")),
+                kind=str(row.get("Type")),
+                subtype=str(row.get("Subtype")),
+                comment=" ".join(str(row.get("Comment") or "").split()),
+                subscripts=tuple(subscripts) if isinstance(subscripts, list) else (),
+            )
+        self._by_lower = {name.lower(): name for name in self.variables}
+        self._by_lower.update({v.py_name: v.name for v in self.variables.values()})
+        self.defaults: dict[str, float] = {
+            v.name: float(getattr(model.components, v.py_name)())
+            for v in self.variables.values()
+            if v.is_constant
+        }
+        self.time_step = float(model.components.time_step())
+        self.initial_time = float(model.components.initial_time())
+        self.final_time = float(model.components.final_time())
+        self.saveper = float(model.components.saveper())
+        self.dependencies: dict[str, dict] = dict(model.dependencies)
+
+    def _model(self):
+        model = getattr(self._local, "model", None)
+        if model is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = pysd.load(str(self.py_file))
+            self._local.model = model
+            self._local.touched = set()
+        return model
+
+    def variable(self, name: str) -> Variable:
+        """Look a variable up by its model name (any case) or its Python name.
+
+        Raises
+        ------
+        InputError
+            If the model has no such variable.
+        """
+        real = self._by_lower.get(name.strip().lower()) or self._by_lower.get(name.strip())
+        if real is None:
+            raise InputError(f"unknown model variable '{name}'")
+        return self.variables[real]
+
+    def run(
+        self,
+        params: Mapping[str, float],
+        columns: Sequence[str],
+        time_step: float | None = None,
+    ) -> pd.DataFrame:
+        """Run from the initial state with ``params`` on top of the model's own constants.
+
+        Parameters
+        ----------
+        params : Mapping[str, float]
+            Model constant name -> value. Constants not named keep their value in the
+            model file, whatever earlier runs set.
+        columns : Sequence[str]
+            Model variable names to return.
+        time_step : float, optional
+            Integration step; the model file's TIME STEP if omitted.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per saved year (integer index), one column per variable.
+        """
+        model = self._model()
+        touched = self._local.touched
+        full = {name: self.defaults[name] for name in touched}
+        for name, value in params.items():
+            variable = self.variable(name)
+            if not variable.is_constant:
+                raise InputError(f"'{name}' is not a constant of the model and cannot be set")
+            full[variable.name] = float(value)
+        touched.update(full)
+        frame = model.run(
+            params=full,
+            return_columns=list(columns),
+            time_step=time_step or self.time_step,
+            final_time=self.final_time,
+            saveper=self.saveper,
+            progress=False,
+        )
+        frame.index = pd.Index(frame.index.to_numpy().round(6), name="year")
+        if float(self.saveper).is_integer():
+            frame.index = frame.index.astype(int)
+        return frame
