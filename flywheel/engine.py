@@ -96,7 +96,11 @@ def translated_model_file(mdl_path: Path) -> Path:
 
 def _limits(value) -> tuple[float | None, float | None]:
     def clean(number):
-        return None if number is None or (isinstance(number, float) and math.isnan(number)) else float(number)
+        return (
+            None
+            if number is None or (isinstance(number, float) and math.isnan(number))
+            else float(number)
+        )
 
     if not isinstance(value, tuple) or len(value) < 2:
         return (None, None)

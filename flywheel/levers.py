@@ -10,7 +10,7 @@ import csv
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from flywheel.errors import InputError, ModelError
@@ -152,8 +152,11 @@ class LeverTable:
         return params
 
     def check_against_model(self, variables: Mapping, defaults: Mapping[str, float]) -> None:
-        """Raise ``ModelError`` unless every lever is a constant of the model, its range lies
-        inside the model's own ``[min,max]`` and its default equals the model's value."""
+        """Raise ``ModelError`` unless every lever fits the model.
+
+        Each lever must be a constant of the model, its range must lie inside the
+        model's own ``[min,max]`` and its default must equal the model's value.
+        """
         problems = []
         for lever in self.levers:
             variable = variables.get(lever.name)
@@ -188,9 +191,13 @@ def read_lever_table(path: Path) -> LeverTable:
         for row in reader:
             where = f"{path}, line {reader.line_num}"
             try:
-                numbers = {field: parse_number(row[field]) for field in ("min", "max", "default", "step")}
+                numbers = {
+                    field: parse_number(row[field]) for field in ("min", "max", "default", "step")
+                }
             except ValueError as error:
-                raise ModelError(f"{where}: min, max, default and step must be numbers ({error})") from None
+                raise ModelError(
+                    f"{where}: min, max, default and step must be numbers ({error})"
+                ) from None
             if row["kind"] not in KINDS:
                 raise ModelError(f"{where}: kind must be one of {', '.join(KINDS)}")
             lever = Lever(**{**row, **numbers})
@@ -203,7 +210,7 @@ def read_lever_table(path: Path) -> LeverTable:
     return LeverTable(levers)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_levers(path: Path = LEVERS_FILE) -> LeverTable:
     """The project's lever table, checked against the model on first use.
 

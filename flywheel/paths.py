@@ -4,7 +4,9 @@ import os
 from pathlib import Path
 
 #: Folder of the model file, lever table, loop table and scenario presets.
-MODELS_DIR = Path(os.environ.get("FLYWHEEL_MODELS_DIR", Path(__file__).resolve().parent.parent / "models"))
+MODELS_DIR = Path(
+    os.environ.get("FLYWHEEL_MODELS_DIR", Path(__file__).resolve().parent.parent / "models")
+)
 MODEL_FILE = MODELS_DIR / "digital_flywheel.mdl"
 LEVERS_FILE = MODELS_DIR / "levers.csv"
 LOOPS_FILE = MODELS_DIR / "loops.csv"

@@ -62,12 +62,14 @@ class RunResult:
 
     def tidy(self) -> pd.DataFrame:
         """Long table: one row per year and variable, with its unit."""
-        long = self.frame.reset_index().melt(id_vars="year", var_name="variable", value_name="value")
+        long = self.frame.reset_index().melt(
+            id_vars="year", var_name="variable", value_name="value"
+        )
         long["unit"] = long["variable"].map(self.unit)
         return long
 
     def summary(self, years=(2025, 2035, 2050), baseline: RunResult | None = None) -> pd.DataFrame:
-        """Main lines at ``years`` (display units), with the change against ``baseline`` in the last year."""
+        """Main lines at ``years`` (display units) and % change against ``baseline`` at the end."""
         rows = []
         for variable, label, scale, unit in MAIN_LINES:
             if variable not in self.frame:

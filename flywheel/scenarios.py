@@ -79,7 +79,9 @@ def _line_of(text: str, key: str) -> int:
     return text.count("\n", 0, match.start()) + 1 if match else 1
 
 
-def parse_scenario(text: str, source: str, name: str = "custom", table: LeverTable | None = None) -> Scenario:
+def parse_scenario(
+    text: str, source: str, name: str = "custom", table: LeverTable | None = None
+) -> Scenario:
     """Parse the JSON text of a scenario file, naming ``source`` and the line of any problem.
 
     Raises
@@ -98,7 +100,9 @@ def parse_scenario(text: str, source: str, name: str = "custom", table: LeverTab
             f"{source}, line {error.lineno}, column {error.colno}: not valid JSON ({error.msg})"
         ) from None
     if not isinstance(data, dict):
-        raise InputError(f"{source}, line 1: a scenario must be a JSON object with a 'levers' object")
+        raise InputError(
+            f"{source}, line 1: a scenario must be a JSON object with a 'levers' object"
+        )
     unknown = [key for key in data if key not in FIELDS]
     if unknown:
         raise InputError(
@@ -107,7 +111,9 @@ def parse_scenario(text: str, source: str, name: str = "custom", table: LeverTab
         )
     levers = data.get("levers", {})
     if not isinstance(levers, dict):
-        raise InputError(f"{source}, line {_line_of(text, 'levers')}: 'levers' must be an object of lever: value")
+        raise InputError(
+            f"{source}, line {_line_of(text, 'levers')}: 'levers' must be an object of lever: value"
+        )
     for key in ("name", "title", "description"):
         if not isinstance(data.get(key, ""), str):
             raise InputError(f"{source}, line {_line_of(text, key)}: '{key}' must be text")

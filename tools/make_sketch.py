@@ -19,9 +19,7 @@ from pathlib import Path
 
 SKETCH_START = "\\\\\\---///"
 SKETCH_END = "///---\\\\\\"
-HEADER = (
-    "$192-192-192,0,Times New Roman|12||0-0-0|0-0-0|0-0-255|-1--1--1|-1--1--1|96,96,100,0"
-)
+HEADER = "$192-192-192,0,Times New Roman|12||0-0-0|0-0-0|0-0-255|-1--1--1|-1--1--1|96,96,100,0"
 SKIP_GROUPS = {"Control"}
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9 _&]*")
 
@@ -51,7 +49,7 @@ def references(expr: str, names: set[str]) -> set[str]:
     """Names of model variables used in an expression (longest match first)."""
     found = set()
     for token in sorted(names, key=len, reverse=True):
-        pattern = r"(?<![A-Za-z0-9 ])" + re.escape(token) + r"(?![A-Za-z0-9])"
+        pattern = r"(?<![A-Za-z0-9_])" + re.escape(token) + r"(?![A-Za-z0-9_])"
         if re.search(pattern, expr):
             found.add(token)
             expr = re.sub(pattern, " ", expr)
@@ -60,7 +58,7 @@ def references(expr: str, names: set[str]) -> set[str]:
 
 def stock_flows(expr: str, names: set[str]) -> tuple[list[str], list[str]]:
     """Inflows and outflows of an INTEG expression."""
-    rate = expr[expr.index("(") + 1:].rsplit(",", 1)[0]
+    rate = expr[expr.index("(") + 1 :].rsplit(",", 1)[0]
     inflows, outflows = [], []
     for sign, term in re.findall(r"([+-]?)\s*([^+-]+)", rate):
         term = term.strip()
@@ -97,12 +95,9 @@ def layout_view(view_vars, all_vars, names, next_id):
         lines.append(f"12,{cloud_id},48,{cloud_x},{y},10,8,0,3,0,0,-1,0,0,0")
         valve_id = cloud_id + 1
         stock_end, cloud_end = ("4", "100") if inflow else ("100", "4")
-        lines.append(
-            f"1,{cloud_id + 2},{valve_id},{ids[stock]},{stock_end},0,0,22,0,0,0,-1--1--1,,1|({x},{y})|"
-        )
-        lines.append(
-            f"1,{cloud_id + 3},{valve_id},{cloud_id},{cloud_end},0,0,22,0,0,0,-1--1--1,,1|({x},{y})|"
-        )
+        pipe = f"0,0,22,0,0,0,-1--1--1,,1|({x},{y})|"
+        lines.append(f"1,{cloud_id + 2},{valve_id},{ids[stock]},{stock_end},{pipe}")
+        lines.append(f"1,{cloud_id + 3},{valve_id},{cloud_id},{cloud_end},{pipe}")
         lines.append(f"11,{valve_id},48,{x},{y},6,8,34,3,0,0,1,0,0,0")
         next_id = cloud_id + 4
         add_var(flow, x, y + 28, 40)

@@ -1,0 +1,231 @@
+"""Command line: ``flywheel run | levers | scenarios | check | info``.
+
+Every subcommand is a function taking parsed arguments and returning an exit code;
+``main(argv)`` returns the code, so tests call it in-process. Exit codes: 0 success,
+1 a behaviour check failed, 2 bad input (with a one-line message, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from flywheel.errors import FlywheelError, InputError
+
+SUMMARY_YEARS = (2025, 2035, 2050)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that reports usage errors as ``InputError``."""
+
+    def error(self, message):
+        raise InputError(f"{message} (see '{self.prog} --help')")
+
+
+def _parse_sets(items: Sequence[str]) -> dict[str, str]:
+    values = {}
+    for item in items:
+        lever, sep, value = item.partition("=")
+        if not sep or not lever.strip():
+            raise InputError(
+                f"--set {item!r}: expected LEVER=VALUE, e.g. --set public_investment=6"
+            )
+        values[lever.strip()] = value.strip()
+    return values
+
+
+def _variables(text: Sequence[str] | None) -> list[str] | None:
+    if not text:
+        return None
+    from flywheel.simulate import DEFAULT_VARIABLES, engine
+
+    names = [name.strip() for item in text for name in item.split(",") if name.strip()]
+    model = engine()
+    for name in names:
+        try:
+            model.variable(name)
+        except InputError:
+            close = difflib.get_close_matches(name, list(model.variables), n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise InputError(f"--vars: unknown model variable '{name}'{hint}") from None
+    return list(dict.fromkeys(list(DEFAULT_VARIABLES) + names))
+
+
+def _check_out(text: str | None) -> None:
+    if not text:
+        return
+    path = Path(text)
+    if path.suffix.lower() not in (".csv", ".json"):
+        raise InputError(f"--out {text}: the file must end in .csv or .json")
+    if not path.parent.resolve().is_dir():
+        raise InputError(f"--out {text}: folder {path.parent} does not exist")
+
+
+def _format_table(frame: pd.DataFrame) -> str:
+    return frame.to_string(
+        float_format=lambda value: f"{value:,.3g}" if abs(value) < 100 else f"{value:,.0f}"
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a scenario, print the main lines at 2025/2035/2050 and the stages reached."""
+    from flywheel.scenarios import Scenario, load_scenario
+    from flywheel.simulate import simulate
+
+    scenario = load_scenario(args.scenario)
+    if args.set:
+        scenario = scenario.with_levers(_parse_sets(args.set))
+    variables = _variables(args.vars)
+    _check_out(args.out)
+    result = simulate(scenario, variables)
+    changed = dict(scenario.levers)
+    baseline = simulate(Scenario(), variables) if changed else None
+
+    print(f"Scenario: {scenario.title or scenario.name}")
+    if changed:
+        print("Levers: " + ", ".join(f"{key}={value:g}" for key, value in changed.items()))
+    summary = result.summary(SUMMARY_YEARS, baseline=baseline)
+    if baseline is not None:
+        summary[summary.columns[-1]] = summary[summary.columns[-1]].map(lambda v: f"{v:+.1f} %")
+    print(_format_table(summary))
+    stages = result.stage_years()
+    line = ", ".join(f"{stage} {year if year else 'not reached'}" for stage, year in stages.items())
+    print(f"Development stage reached by 2050: {result.final_stage()} ({line})")
+    if baseline is not None:
+        base = baseline.stage_years()
+        print("Baseline: " + ", ".join(f"{s} {y if y else 'not reached'}" for s, y in base.items()))
+    if args.out:
+        path = result.write(args.out)
+        rows, columns = result.frame.shape
+        print(f"Results written to {path} ({rows} years x {columns} variables)")
+    return 0
+
+
+def cmd_levers(args: argparse.Namespace) -> int:
+    """Print the lever table."""
+    from flywheel.levers import load_levers
+
+    rows = [
+        {
+            "lever": lever.key,
+            "label": lever.label,
+            "unit": lever.unit,
+            "min": lever.min,
+            "max": lever.max,
+            "default": lever.default,
+            "group": lever.group,
+        }
+        for lever in load_levers()
+    ]
+    print(pd.DataFrame(rows).set_index("lever").to_string(float_format=lambda v: f"{v:g}"))
+    return 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """List the scenario presets."""
+    from flywheel.scenarios import load_scenario, preset_names
+
+    for name in preset_names():
+        scenario = load_scenario(name)
+        levers = (
+            ", ".join(f"{key}={value:g}" for key, value in scenario.levers.items()) or "defaults"
+        )
+        print(f"{name:34s} {scenario.title}: {levers}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run the behaviour checks; exit code 1 if any fails."""
+    from flywheel.checks import run_checks
+
+    results = run_checks()
+    for result in results:
+        print(f"{'PASS' if result.passed else 'FAIL'}  {result.name}: {result.detail}")
+    failed = sum(not result.passed for result in results)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """Print the model's stocks with their flows, the levers and the named loops."""
+    from flywheel.levers import load_levers
+    from flywheel.loops import load_loops
+    from flywheel.simulate import engine
+
+    model = engine()
+    py_to_name = {v.py_name: v.name for v in model.variables.values()}
+    print(
+        f"Model: {model.mdl_path.name}  ({len(model.variables)} variables, "
+        f"{model.initial_time:g}-{model.final_time:g}, TIME STEP {model.time_step:g})"
+    )
+    print("\nStocks (flows):")
+    for variable in model.variables.values():
+        if variable.is_stock:
+            flows = model.dependencies[f"_integ_{variable.py_name}"]["step"]
+            names = ", ".join(py_to_name.get(flow, flow) for flow in flows)
+            print(f"  {variable.name} [{variable.units}]: {names}")
+    print("\nLevers:")
+    for lever in load_levers():
+        print(f"  {lever.key:26s} {lever.label} ({lever.range_text}, default {lever.default:g})")
+    print("\nFeedback loops:")
+    for loop in load_loops():
+        print(f"  {loop.code:3s} {loop.name} ({loop.polarity}): {' > '.join(loop.paths[0])}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = _Parser(prog="flywheel", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser("run", help="run a scenario and summarise the main lines")
+    run.add_argument("--scenario", default="baseline", help="preset name or scenario JSON file")
+    run.add_argument(
+        "--set", action="append", metavar="LEVER=VALUE", help="set a lever (repeatable)"
+    )
+    run.add_argument(
+        "--vars", action="append", metavar="A,B", help="extra model variables to write"
+    )
+    run.add_argument("--out", metavar="FILE", help="write results to FILE.csv or FILE.json")
+    run.set_defaults(func=cmd_run)
+
+    for name, func, text in (
+        ("levers", cmd_levers, "list the levers (sliders) with ranges"),
+        ("scenarios", cmd_scenarios, "list the scenario presets"),
+        ("check", cmd_check, "run the behaviour checks"),
+        ("info", cmd_info, "list stocks, flows, levers and feedback loops"),
+    ):
+        commands.add_parser(name, help=text).set_defaults(func=func)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code.
+
+    Examples
+    --------
+    >>> main(["levers"])  # doctest: +ELLIPSIS
+    lever ...
+    0
+    """
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except FlywheelError as error:
+        print(f"flywheel: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        detail = f"{error.strerror}: {error.filename}" if error.strerror else str(error)
+        print(f"flywheel: error: {detail}", file=sys.stderr)
+        return 2
+    except SystemExit as exit_:  # --help
+        return int(exit_.code or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
