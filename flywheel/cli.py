@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -86,7 +87,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     changed = dict(scenario.levers)
     baseline = simulate(Scenario(), variables) if changed else None
 
-    print(f"Scenario: {scenario.title or scenario.name}")
+    title = scenario.title or scenario.name
+    print(f"Scenario: {title}" + (" with --set changes" if args.set else ""))
     if changed:
         print("Levers: " + ", ".join(f"{key}={value:g}" for key, value in changed.items()))
     summary = result.summary(SUMMARY_YEARS, baseline=baseline)
@@ -209,9 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Examples
     --------
-    >>> main(["levers"])  # doctest: +ELLIPSIS
-    lever ...
-    0
+    >>> main(["run", "--set", "public_investment=99"])  # the message goes to stderr
+    2
     """
     try:
         args = build_parser().parse_args(argv)
@@ -219,6 +220,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FlywheelError as error:
         print(f"flywheel: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
     except OSError as error:
         detail = f"{error.strerror}: {error.filename}" if error.strerror else str(error)
         print(f"flywheel: error: {detail}", file=sys.stderr)

@@ -162,7 +162,7 @@ class Engine:
                 warnings.simplefilter("ignore")
                 model = pysd.load(str(self.py_file))
             self._local.model = model
-            self._local.touched = set()
+            self._local.current = {}  # constants this thread's model holds at a set value
         return model
 
     def variable(self, name: str) -> Variable:
@@ -202,21 +202,24 @@ class Engine:
             One row per saved year (integer index), one column per variable.
         """
         model = self._model()
-        touched = self._local.touched
-        full = {name: self.defaults[name] for name in touched}
+        current = self._local.current
+        wanted = {name: self.defaults[name] for name in current}
         for name, value in params.items():
             variable = self.variable(name)
             if not variable.is_constant:
                 raise InputError(f"'{name}' is not a constant of the model and cannot be set")
-            full[variable.name] = float(value)
-        touched.update(full)
+            wanted[variable.name] = float(value)
+        # pysd keeps what earlier runs set: send only the constants whose value must change
+        changes = {name: value for name, value in wanted.items() if current.get(name) != value}
+        current.update(changes)
         frame = model.run(
-            params=full,
+            params=changes or None,
             return_columns=list(columns),
             time_step=time_step or self.time_step,
             final_time=self.final_time,
             saveper=self.saveper,
             progress=False,
+            cache_output=False,
         )
         frame.index = pd.Index(frame.index.to_numpy().round(6), name="year")
         if float(self.saveper).is_integer():
