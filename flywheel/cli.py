@@ -1,4 +1,4 @@
-"""Command line: ``flywheel run | levers | scenarios | check | info``.
+"""Command line: ``flywheel run | serve | levers | scenarios | check | info``.
 
 Every subcommand is a function taking parsed arguments and returning an exit code;
 ``main(argv)`` returns the code, so tests call it in-process. Exit codes: 0 success,
@@ -180,6 +180,17 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Start the dashboard."""
+    if not 0 < args.port < 65536:
+        raise InputError(f"--port {args.port}: must be between 1 and 65535")
+    from dashboard.app import serve
+
+    print(f"Dashboard on http://{args.host}:{args.port}/ (Ctrl+C to stop)")
+    serve(args.host, args.port, production=args.production)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = _Parser(prog="flywheel", description=__doc__.splitlines()[0])
@@ -195,6 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--out", metavar="FILE", help="write results to FILE.csv or FILE.json")
     run.set_defaults(func=cmd_run)
+
+    serve = commands.add_parser("serve", help="start the dashboard (http://127.0.0.1:8050)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8050, help="port to listen on")
+    serve.add_argument(
+        "--production",
+        action="store_true",
+        help="run under gunicorn, one worker per core, debug off",
+    )
+    serve.set_defaults(func=cmd_serve)
 
     for name, func, text in (
         ("levers", cmd_levers, "list the levers (sliders) with ranges"),

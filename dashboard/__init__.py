@@ -1,0 +1,1 @@
+"""The Dash dashboard of the digital flywheel model (``flywheel serve``)."""

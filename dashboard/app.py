@@ -1,0 +1,164 @@
+"""The Dash app: factory, shared layout (navigation, presentation mode), security headers.
+
+Pages live in ``dashboard/pages`` and register themselves with ``dash.register_page``.
+User state lives in the browser (``dcc.Store`` and the URL), never in module globals.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import dash
+from dash import Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
+
+#: Largest request body the server accepts (an uploaded scenario is at most 100 kB).
+MAX_REQUEST_BYTES = 512 * 1024
+_INLINE_SCRIPT = re.compile(
+    rb"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>(.*?)</script>", re.S
+)
+
+
+def _csp(html_body: bytes) -> str:
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
+        for script in _INLINE_SCRIPT.findall(html_body)
+    )
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' {hashes}; "
+        "style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def _secure(response):
+    """Add security headers to every response.
+
+    The CSP allows only the app's own assets, plus its own inline renderer script by hash.
+    """
+    if response.mimetype == "text/html" and not response.direct_passthrough:
+        response.headers["Content-Security-Policy"] = _csp(response.get_data())
+    else:
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
+        )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def _layout():
+    pages = [page for page in dash.page_registry.values() if page.get("order") is not None]
+    nav = [
+        dcc.Link(
+            page["name"],
+            href=page["relative_path"],
+            className="nav-link",
+            id=f"nav-{page['module'].split('.')[-1]}",
+        )
+        for page in sorted(pages, key=lambda page: page["order"])
+    ]
+    return html.Div(
+        id="app-root",
+        className="app",
+        children=[
+            dcc.Store(id="presentation", storage_type="session", data=False),
+            dcc.Store(id="saved-scenarios", storage_type="local", data={}),
+            dcc.Store(id="current-levers", storage_type="session", data={}),
+            html.Header(
+                className="topbar",
+                children=[
+                    html.Div("Digital Flywheel", className="brand"),
+                    html.Nav(nav, className="nav"),
+                    html.Button(
+                        "Presentation mode",
+                        id="presentation-toggle",
+                        className="button ghost",
+                        title="Large fonts, sliders and three charts only (for workshops)",
+                    ),
+                ],
+            ),
+            dash.page_container,
+        ],
+    )
+
+
+@callback(
+    Output("presentation", "data"),
+    Input("presentation-toggle", "n_clicks"),
+    State("presentation", "data"),
+    prevent_initial_call=True,
+)
+def toggle_presentation(_clicks, current):
+    """Switch presentation mode on or off."""
+    if not _clicks:
+        raise PreventUpdate
+    return not bool(current is True)
+
+
+@callback(
+    Output("app-root", "className"),
+    Output("presentation-toggle", "children"),
+    Input("presentation", "data"),
+)
+def presentation_class(on):
+    """Presentation mode is a CSS class on the whole app."""
+    return (
+        ("app presentation", "Leave presentation") if on is True else ("app", "Presentation mode")
+    )
+
+
+@lru_cache(maxsize=1)
+def create_app() -> dash.Dash:
+    """Build the dashboard (once per process: pages register global callbacks).
+
+    Examples
+    --------
+    >>> app = create_app()
+    >>> sorted(page["path"] for page in dash.page_registry.values())
+    ['/', '/flywheel', '/model']
+    """
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(Path(__file__).parent / "pages"),
+        title="Digital Flywheel",
+        suppress_callback_exceptions=True,
+        update_title=None,
+    )
+    app.layout = _layout
+    app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    app.server.after_request(_secure)
+    return app
+
+
+def serve(
+    host: str = "127.0.0.1", port: int = 8050, production: bool = False, workers: int | None = None
+) -> None:
+    """Run the dashboard: Flask's threaded server, or gunicorn with one worker per core."""
+    if not production:
+        create_app().run(host=host, port=port, debug=False, threaded=True)
+        return
+    from gunicorn.app.base import BaseApplication
+
+    class _Gunicorn(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers or os.cpu_count() or 1)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 4)
+            self.cfg.set("limit_request_line", 8190)
+            self.cfg.set("accesslog", None)
+
+        def load(self):
+            return create_app().server
+
+    _Gunicorn().run()

@@ -1,0 +1,418 @@
+"""Pure figure builders: results in, plotly figure dicts out (no callbacks, no state).
+
+Figures are plain dicts rather than ``plotly.graph_objects`` (validation there costs
+more than the model run); every number passes through :func:`_values`, which turns
+anything non-finite into a gap, so no NaN ever reaches the browser.
+"""
+
+from __future__ import annotations
+
+import math
+
+from flywheel import RunResult
+
+BASE_STYLE = {"color": "#8a8a8a", "dash": "dash", "width": 2}
+SCENARIO_STYLE = {"color": "#1f5fbf", "width": 3}
+COMPARE_COLOURS = ("#d9730d", "#2e9e4f", "#a23fbf", "#c22f2f")
+STAGE_BANDS = (("primary", "#f4efe6"), ("growth", "#e7f1e8"), ("transformation", "#e3ecf7"))
+
+#: (model variable, title, unit shown, scale) of the explore page's trajectory charts.
+TRAJECTORIES = (
+    (
+        "Digital economy value added nominal",
+        "Digital economy value added",
+        "trillion yuan, current prices",
+        1,
+    ),
+    ("Digital economy share of GDP", "Digital economy, share of GDP", "%", 100),
+    (
+        "Digital Government Capability",
+        "Digital government capability",
+        "index 0-1 (like the UN EGDI)",
+        1,
+    ),
+    ("Digital Society Adoption", "Digital society adoption", "% of people online", 100),
+    (
+        "Industrial Digitalization",
+        "Industrial digitalization",
+        "% of traditional industry transformed",
+        100,
+    ),
+    ("GDP per capita", "GDP per person", "thousand yuan, current prices", 1),
+    ("Regional development index", "Regional development index and stage", "index 0-1", 1),
+)
+
+
+def _values(series, scale: float = 1) -> list:
+    return [float(v) * scale if v is not None and math.isfinite(float(v)) else None for v in series]
+
+
+def _layout(title: str, unit: str) -> dict:
+    return {
+        "title": {"text": title, "font": {"size": 16}, "x": 0.02},
+        "yaxis": {"title": {"text": unit}, "rangemode": "tozero", "automargin": True},
+        "xaxis": {"range": [2004.5, 2050.5], "dtick": 5},
+        "margin": {"l": 60, "r": 16, "t": 48, "b": 36},
+        "font": {"size": 13},
+        "legend": {"orientation": "h", "y": -0.18},
+        "hovermode": "x unified",
+        "template": "plotly_white",
+    }
+
+
+def _start_line(start: float) -> dict:
+    return {
+        "type": "line",
+        "x0": start,
+        "x1": start,
+        "yref": "paper",
+        "y0": 0,
+        "y1": 1,
+        "line": {"color": "#444", "width": 1, "dash": "dot"},
+    }
+
+
+def trajectory_figure(
+    variable: str,
+    title: str,
+    unit: str,
+    scale: float,
+    result: RunResult,
+    base: RunResult,
+    compares: list[tuple[str, RunResult]] = (),
+) -> dict:
+    """One main line over 2005-2050: baseline (grey, dashed), scenario, saved scenarios.
+
+    Examples
+    --------
+    >>> from dashboard.runs import baseline
+    >>> fig = trajectory_figure("GDP", "GDP", "tn", 1, baseline(), baseline())
+    >>> [trace["name"] for trace in fig["data"]]
+    ['Baseline', 'This scenario']
+    """
+    years = [int(year) for year in result.frame.index]
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "Baseline",
+            "x": years,
+            "y": _values(base.frame[variable], scale),
+            "line": BASE_STYLE,
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "This scenario",
+            "x": years,
+            "y": _values(result.frame[variable], scale),
+            "line": SCENARIO_STYLE,
+        },
+    ]
+    for index, (name, other) in enumerate(compares[: len(COMPARE_COLOURS)]):
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": name[:40],
+                "x": years,
+                "y": _values(other.frame[variable], scale),
+                "line": {"color": COMPARE_COLOURS[index], "width": 2, "dash": "dot"},
+            }
+        )
+    layout = _layout(title, unit)
+    start = float(result.frame["Policy start year"].iloc[0])
+    layout["shapes"] = [_start_line(start)]
+    layout["annotations"] = [
+        {
+            "x": start,
+            "yref": "paper",
+            "y": 1.0,
+            "text": "policy start",
+            "showarrow": False,
+            "xanchor": "left",
+            "font": {"size": 11},
+        }
+    ]
+    if variable == "Regional development index":
+        _stage_bands(layout, result)
+    return {"data": data, "layout": layout}
+
+
+def _stage_bands(layout: dict, result: RunResult) -> None:
+    growth = float(result.frame["Growth stage threshold"].iloc[0])
+    transformation = float(result.frame["Transformation stage threshold"].iloc[0])
+    edges = (0, growth, transformation, 1)
+    for (label, colour), low, high in zip(STAGE_BANDS, edges, edges[1:], strict=False):
+        layout["shapes"].insert(
+            0,
+            {
+                "type": "rect",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": low,
+                "y1": high,
+                "fillcolor": colour,
+                "line": {"width": 0},
+                "layer": "below",
+            },
+        )
+        layout["annotations"].append(
+            {
+                "xref": "paper",
+                "x": 0.01,
+                "y": (low + high) / 2,
+                "text": f"{label} stage",
+                "showarrow": False,
+                "xanchor": "left",
+                "font": {"size": 11, "color": "#666"},
+            }
+        )
+    layout["yaxis"]["range"] = [0, 1]
+
+
+def cost_figure(result: RunResult, year: int) -> dict:
+    """The paper's two cost curves with the region's operating point in ``year``."""
+    frame = result.frame
+    row = frame.loc[year]
+    digital_x = _values(row.filter(like="Digital scale grid["))
+    traditional_x = _values(row.filter(like="Traditional scale grid["))
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "Digital average unit cost",
+            "x": digital_x,
+            "y": _values(row.filter(like="Digital unit cost curve[")),
+            "line": {"color": "#1f5fbf", "width": 3},
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "Digital marginal cost",
+            "x": digital_x,
+            "y": _values(row.filter(like="Digital marginal cost curve[")),
+            "line": {"color": "#1f5fbf", "dash": "dash"},
+        },
+        {
+            "type": "scatter",
+            "mode": "markers+text",
+            "name": f"Region in {year} (digital)",
+            "x": _values([row["Digital scale"]]),
+            "y": _values([row["Digital unit cost"]]),
+            "text": [str(year)],
+            "textposition": "top right",
+            "marker": {"size": 14, "color": "#c22f2f"},
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "Traditional marginal cost",
+            "x": traditional_x,
+            "y": _values(row.filter(like="Traditional marginal cost curve[")),
+            "line": {"color": "#d9730d", "width": 3},
+            "xaxis": "x2",
+            "yaxis": "y2",
+        },
+        {
+            "type": "scatter",
+            "mode": "markers+text",
+            "name": f"Region in {year} (traditional)",
+            "x": _values([row["Traditional scale ratio"]]),
+            "y": _values([row["Traditional marginal cost"]]),
+            "text": [str(year)],
+            "textposition": "top right",
+            "xaxis": "x2",
+            "yaxis": "y2",
+            "marker": {"size": 14, "color": "#c22f2f"},
+        },
+    ]
+    layout = _layout("Cost structure: digital vs traditional production", "cost per unit of output")
+    layout.update(
+        {
+            "xaxis": {
+                "domain": [0, 0.45],
+                "type": "log",
+                "title": {"text": "digital output (2005 = 1, log scale)"},
+            },
+            "xaxis2": {
+                "domain": [0.55, 1],
+                "title": {"text": "traditional scale (efficient scale = 1)"},
+            },
+            "yaxis": {"title": {"text": "cost per yuan of output"}, "rangemode": "tozero"},
+            "yaxis2": {
+                "anchor": "x2",
+                "rangemode": "tozero",
+                "title": {"text": "marginal cost (index)"},
+            },
+            "hovermode": "closest",
+        }
+    )
+    return {"data": data, "layout": layout}
+
+
+#: Node positions of the causal-loop diagram.
+NODES = {"economy": (0.0, 1.0), "government": (-1.0, -0.6), "society": (1.0, -0.6)}
+NODE_LABELS = {
+    "economy": "Digital economy",
+    "government": "Digital government",
+    "society": "Digital society",
+}
+#: (source, target) -> label with the loops each cross-line link carries.
+LINK_LABELS = {
+    ("economy", "government"): "R1 fiscal revenue",
+    ("government", "economy"): "R1 policy dividend",
+    ("economy", "society"): "R2 R4 affordable access",
+    ("society", "economy"): "R2 digital market",
+    ("government", "society"): "R3 e-services",
+    ("society", "government"): "R3 demand for e-gov",
+}
+SELF_LOOPS = {"economy": "R4 R5 R6 | B3 B5", "government": "B3", "society": "B1"}
+
+
+def flywheel_diagram(strengths: dict[tuple[str, str], float], highlight: str | None = None) -> dict:
+    """Causal-loop diagram of the three main lines; cut links drawn red and dashed."""
+    data, annotations = [], []
+    for (source, target), label in LINK_LABELS.items():
+        (x0, y0), (x1, y1) = NODES[source], NODES[target]
+        dx, dy = x1 - x0, y1 - y0
+        length = math.hypot(dx, dy)
+        nx, ny = -dy / length * 0.08, dx / length * 0.08  # offset the two directions
+        sx, sy = x0 + dx * 0.2 + nx, y0 + dy * 0.2 + ny
+        ex, ey = x0 + dx * 0.8 + nx, y0 + dy * 0.8 + ny
+        strength = strengths.get((source, target), 1.0)
+        lit = highlight is not None and highlight in label
+        colour = "#c22f2f" if strength == 0 else ("#e09b00" if lit else "#1f5fbf")
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": [sx, ex],
+                "y": [sy, ey],
+                "hoverinfo": "text",
+                "text": [label, label],
+                "showlegend": False,
+                "line": {
+                    "color": colour,
+                    "width": 2 + 3 * strength + (3 if lit else 0),
+                    "dash": "dash" if strength < 1 else "solid",
+                },
+            }
+        )
+        annotations.append(
+            {
+                "x": ex,
+                "y": ey,
+                "ax": sx,
+                "ay": sy,
+                "xref": "x",
+                "yref": "y",
+                "axref": "x",
+                "ayref": "y",
+                "showarrow": True,
+                "arrowhead": 3,
+                "arrowsize": 1.4,
+                "arrowcolor": colour,
+                "text": "",
+            }
+        )
+        annotations.append(
+            {
+                "x": (sx + ex) / 2 + nx * 2.2,
+                "y": (sy + ey) / 2 + ny * 2.2,
+                "text": label + (" (cut)" if strength == 0 else ""),
+                "showarrow": False,
+                "font": {"size": 12, "color": colour},
+            }
+        )
+    for node, (x, y) in NODES.items():
+        annotations.append(
+            {
+                "x": x,
+                "y": y,
+                "text": f"<b>{NODE_LABELS[node]}</b><br>"
+                f"<span style='font-size:11px'>{SELF_LOOPS[node]}</span>",
+                "showarrow": False,
+                "bgcolor": "#ffffff",
+                "bordercolor": "#333",
+                "borderwidth": 2,
+                "borderpad": 8,
+                "font": {"size": 15},
+            }
+        )
+    annotations.append(
+        {
+            "x": 0,
+            "y": -0.3,
+            "text": "Regional<br>development",
+            "showarrow": False,
+            "font": {"size": 13, "color": "#555"},
+        }
+    )
+    axis = {"visible": False, "range": [-1.6, 1.6]}
+    layout = {
+        "annotations": annotations,
+        "xaxis": axis,
+        "yaxis": {**axis, "range": [-1.1, 1.35]},
+        "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
+        "template": "plotly_white",
+        "dragmode": False,
+    }
+    return {"data": data, "layout": layout}
+
+
+def small_multiples(result: RunResult, base: RunResult) -> dict:
+    """The three main lines, baseline vs scenario, stacked (flywheel page)."""
+    lines = TRAJECTORIES[0], TRAJECTORIES[2], TRAJECTORIES[3]
+    data, layout = (
+        [],
+        {
+            "template": "plotly_white",
+            "margin": {"l": 56, "r": 10, "t": 30, "b": 30},
+            "showlegend": True,
+            "legend": {"orientation": "h", "y": -0.08},
+            "annotations": [],
+        },
+    )
+    years = [int(year) for year in result.frame.index]
+    for index, (variable, title, _unit, scale) in enumerate(lines, start=1):
+        axis = "" if index == 1 else str(index)
+        for name, run_, style in (
+            ("Baseline", base, BASE_STYLE),
+            ("With these links", result, SCENARIO_STYLE),
+        ):
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "name": name,
+                    "x": years,
+                    "y": _values(run_.frame[variable], scale),
+                    "line": style,
+                    "xaxis": f"x{axis}",
+                    "yaxis": f"y{axis}",
+                    "showlegend": index == 1,
+                    "legendgroup": name,
+                }
+            )
+        top = 1 - (index - 1) / 3
+        layout[f"yaxis{axis}"] = {"domain": [top - 0.27, top - 0.04], "rangemode": "tozero"}
+        layout[f"xaxis{axis}"] = {
+            "anchor": f"y{axis}",
+            "range": [2004.5, 2050.5],
+            "showticklabels": index == 3,
+        }
+        layout["annotations"].append(
+            {
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": top,
+                "text": f"<b>{title}</b>",
+                "showarrow": False,
+                "xanchor": "left",
+                "yanchor": "bottom",
+            }
+        )
+    return {"data": data, "layout": layout}

@@ -1,0 +1,434 @@
+"""Explore page: sliders on the left, trajectories against the baseline on the right."""
+
+from __future__ import annotations
+
+import json
+
+import dash
+import pandas as pd
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+from dash.exceptions import PreventUpdate
+
+from dashboard import figures, runs, state
+from flywheel import InputError, load_levers
+from flywheel.scenarios import load_scenario, preset_names
+
+dash.register_page(__name__, path="/", name="Explore", order=0, title="Digital Flywheel: explore")
+
+LEVER = "explore-lever"
+MAX_SAVED = 20
+MAX_COMPARE = 4
+GROUP_ORDER = (
+    "Investment",
+    "Policy dividends",
+    "Transformation",
+    "Inclusion",
+    "Timing",
+    "Links",
+    "Shock",
+)
+PRIMARY_CHARTS = 3  # charts kept in presentation mode
+CARD_FORMATS = {
+    "Digital economy share of GDP": (
+        "Digital economy, share of GDP",
+        100,
+        "{:.1f} %",
+        "{:+.1f} pts",
+    ),
+    "Digital Government Capability": ("Digital government", 1, "{:.3f}", "{:+.3f}"),
+    "Digital Society Adoption": ("People online", 100, "{:.1f} %", "{:+.1f} pts"),
+    "GDP per capita": ("GDP per person", 1, "{:,.0f} k yuan", "{:+,.0f} k"),
+    "Regional development index": ("Development index", 1, "{:.3f}", "{:+.3f}"),
+}
+
+
+def _slider(lever):
+    marks = {lever.min: f"{lever.min:g}", lever.max: f"{lever.max:g}"}
+    marks[lever.default] = {"label": "▲", "style": {"color": "#8a8a8a"}}
+    return html.Div(
+        className="lever",
+        title=lever.help,
+        children=[
+            html.Div(
+                className="lever-head",
+                children=[
+                    html.Label(lever.label),
+                    html.Span(f"{lever.unit} · baseline ▲ {lever.default:g}", className="unit"),
+                ],
+            ),
+            dcc.Slider(
+                id={"type": LEVER, "key": lever.key},
+                min=lever.min,
+                max=lever.max,
+                step=lever.step,
+                value=lever.default,
+                marks=marks,
+                updatemode="drag",
+            ),
+            html.Div(lever.help, className="help secondary"),
+        ],
+    )
+
+
+def _sliders():
+    table = load_levers()
+    groups = []
+    for group in GROUP_ORDER:
+        members = [lever for lever in table if lever.group == group]
+        if members:
+            groups.append(
+                html.Fieldset(
+                    [html.Legend(group)] + [_slider(lever) for lever in members],
+                    className=f"lever-group group-{group.split()[0].lower()}",
+                )
+            )
+    return groups
+
+
+def layout(**_query):
+    """Explore page layout (URL query values are applied by a callback)."""
+    presets = [{"label": load_scenario(name).title, "value": name} for name in preset_names()]
+    charts = [
+        html.Div(
+            dcc.Graph(
+                id=f"explore-chart-{index}",
+                config={"displaylogo": False},
+                responsive=True,
+                className="graph",
+                style={"height": "320px"},
+            ),
+            className="chart" + ("" if index < PRIMARY_CHARTS else " secondary"),
+        )
+        for index in range(len(figures.TRAJECTORIES))
+    ]
+    return html.Div(
+        className="explore",
+        children=[
+            dcc.Location(id="explore-url", refresh=False),
+            dcc.Location(id="explore-url-sync", refresh=False),
+            dcc.Store(id="explore-scenario"),
+            dcc.Download(id="explore-download"),
+            html.Aside(
+                className="controls",
+                children=[
+                    html.Div(
+                        className="control-row",
+                        children=[
+                            dcc.Dropdown(
+                                id="explore-preset",
+                                options=presets,
+                                placeholder="Start from a preset...",
+                                clearable=True,
+                                className="preset",
+                            ),
+                            html.Button(
+                                "Reset to baseline", id="explore-reset", className="button"
+                            ),
+                        ],
+                    ),
+                    html.Div(id="explore-apply-message", className="message", role="status"),
+                    *_sliders(),
+                ],
+            ),
+            html.Main(
+                className="results",
+                children=[
+                    html.Div(id="explore-run-message", className="message", role="status"),
+                    html.Div(id="explore-cards", className="cards secondary"),
+                    html.Div(
+                        className="toolbar secondary",
+                        children=[
+                            dcc.Input(
+                                id="explore-save-name",
+                                placeholder="Name this scenario",
+                                maxLength=40,
+                                debounce=False,
+                                className="input",
+                            ),
+                            html.Button(
+                                "Save in this browser", id="explore-save", className="button"
+                            ),
+                            dcc.Checklist(
+                                id="explore-compare",
+                                options=[],
+                                value=[],
+                                inline=True,
+                                className="compare",
+                            ),
+                            html.Button(
+                                "Download CSV", id="explore-download-csv", className="button ghost"
+                            ),
+                            html.Button(
+                                "Download scenario JSON",
+                                id="explore-download-json",
+                                className="button ghost",
+                            ),
+                            dcc.Upload(
+                                id="explore-upload",
+                                children=html.Button(
+                                    "Upload scenario JSON", className="button ghost"
+                                ),
+                                max_size=state.MAX_SCENARIO_BYTES,
+                                accept=".json,application/json",
+                            ),
+                        ],
+                    ),
+                    html.Div(charts, className="charts"),
+                    html.Section(
+                        className="cost secondary",
+                        children=[
+                            dcc.Graph(
+                                id="explore-cost",
+                                config={"displaylogo": False},
+                                responsive=True,
+                                className="graph cost-graph",
+                                style={"height": "380px"},
+                            ),
+                            html.Label("Operating point in year", htmlFor="explore-cost-year"),
+                            dcc.Slider(
+                                id="explore-cost-year",
+                                min=2005,
+                                max=2050,
+                                step=1,
+                                value=2035,
+                                marks={year: str(year) for year in range(2005, 2051, 5)},
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+        ],
+    )
+
+
+def _slider_values(levers: dict[str, float], ids) -> list[float]:
+    return [levers.get(item.get("key") if isinstance(item, dict) else None, 0.0) for item in ids]
+
+
+@callback(
+    Output({"type": LEVER, "key": ALL}, "value"),
+    Output("explore-apply-message", "children"),
+    Input("explore-url", "search"),
+    Input("explore-preset", "value"),
+    Input("explore-reset", "n_clicks"),
+    Input("explore-upload", "contents"),
+    State("explore-upload", "filename"),
+    State({"type": LEVER, "key": ALL}, "id"),
+    State({"type": LEVER, "key": ALL}, "value"),
+)
+def apply_levers(search, preset, _reset, upload, filename, ids, values):
+    """Set the sliders from the URL (on load), a preset, the reset button or an uploaded file."""
+    trigger = ctx.triggered_id
+    current, _ = state.clean_levers(ids, values)
+    messages: list[str] = []
+    if trigger == "explore-preset":
+        if not isinstance(preset, str) or preset not in preset_names():
+            raise PreventUpdate
+        levers = {**load_levers().defaults(), **load_scenario(preset).levers}
+        messages.append(f"Preset applied: {load_scenario(preset).title}.")
+    elif trigger == "explore-reset":
+        levers = load_levers().defaults()
+        messages.append("All levers back to the baseline.")
+    elif trigger == "explore-upload":
+        try:
+            levers = state.from_upload(upload, filename)
+            messages.append(f"Scenario loaded from {str(filename)[:80]}.")
+        except InputError as error:
+            return _slider_values(current, ids), f"Could not load the file: {error}"
+    else:
+        levers, messages = state.from_query(search)
+        if levers == current:
+            raise PreventUpdate
+    return _slider_values(levers, ids), " ".join(messages)
+
+
+@callback(
+    *[Output(f"explore-chart-{index}", "figure") for index in range(len(figures.TRAJECTORIES))],
+    Output("explore-cost", "figure"),
+    Output("explore-cards", "children"),
+    Output("explore-url-sync", "search"),
+    Output("explore-run-message", "children"),
+    Output("explore-scenario", "data"),
+    Output("current-levers", "data"),
+    Input({"type": LEVER, "key": ALL}, "value"),
+    Input("explore-compare", "value"),
+    Input("explore-cost-year", "value"),
+    State({"type": LEVER, "key": ALL}, "id"),
+    State("saved-scenarios", "data"),
+)
+def update(values, compare, cost_year, ids, saved):
+    """Run the scenario and redraw every chart and card."""
+    levers, messages = state.clean_levers(ids, values)
+    result, base = runs.run(state.changed_levers(levers)), runs.baseline()
+    compares = [
+        (name, runs.run(state.changed_levers(levers_))) for name, levers_ in _saved(saved, compare)
+    ]
+    charts = [
+        figures.trajectory_figure(variable, title, unit, scale, result, base, compares)
+        for variable, title, unit, scale in figures.TRAJECTORIES
+    ]
+    year = (
+        int(cost_year)
+        if isinstance(cost_year, (int, float)) and 2005 <= cost_year <= 2050
+        else 2035
+    )
+    return (
+        *charts,
+        figures.cost_figure(result, year),
+        _cards(runs.headline(result, base)),
+        state.to_query(levers),
+        " ".join(messages),
+        levers,
+        levers,
+    )
+
+
+def _saved(saved, names) -> list[tuple[str, dict[str, float]]]:
+    """Saved scenarios picked for comparison (validated; at most four)."""
+    if not isinstance(saved, dict) or not isinstance(names, list):
+        return []
+    picked = []
+    for name in names[:MAX_COMPARE]:
+        raw = saved.get(name) if isinstance(name, str) else None
+        if isinstance(raw, dict):
+            levers, _ = state.clean_levers([{"key": k} for k in raw], list(raw.values()))
+            picked.append((name, levers))
+    return picked
+
+
+def _cards(numbers: dict) -> list:
+    cards = []
+    for name, (label, scale, value_fmt, delta_fmt) in CARD_FORMATS.items():
+        rows = [
+            html.Div(
+                [
+                    html.Span(str(year), className="year"),
+                    html.Span(value_fmt.format(value * scale), className="value"),
+                    html.Span(delta_fmt.format(delta * scale) + " vs baseline", className="delta"),
+                ]
+            )
+            for year, (value, delta) in numbers["cards"][name].items()
+        ]
+        cards.append(html.Div([html.Div(label, className="card-title"), *rows], className="card"))
+
+    def year(stage, which):
+        found = numbers[which].get(stage)
+        return str(found) if found else "after 2050"
+
+    cards.append(
+        html.Div(
+            className="card",
+            children=[
+                html.Div("Development stage reached", className="card-title"),
+                *[
+                    html.Div(
+                        [
+                            html.Span(stage, className="year"),
+                            html.Span(year(stage, "stages"), className="value"),
+                            html.Span(
+                                f"baseline {year(stage, 'baseline_stages')}", className="delta"
+                            ),
+                        ]
+                    )
+                    for stage in ("growth", "transformation")
+                ],
+            ],
+        )
+    )
+    ratio = numbers["gdp_per_spending"]
+    cards.append(
+        html.Div(
+            className="card",
+            children=[
+                html.Div(
+                    "GDP gained per extra yuan of public digital spending", className="card-title"
+                ),
+                html.Div(
+                    html.Span(
+                        f"{ratio:,.1f} yuan" if ratio is not None else "no extra public spending",
+                        className="value",
+                    )
+                ),
+                html.Div(
+                    f"{numbers['start']}-2050: {numbers['extra_gdp']:+,.0f} tn GDP for "
+                    f"{numbers['extra_spending']:+,.1f} tn spending",
+                    className="delta",
+                ),
+            ],
+        )
+    )
+    return cards
+
+
+@callback(
+    Output("saved-scenarios", "data"),
+    Output("explore-compare", "options", allow_duplicate=True),
+    Output("explore-save-name", "value"),
+    Output("explore-apply-message", "children", allow_duplicate=True),
+    Input("explore-save", "n_clicks"),
+    State("explore-save-name", "value"),
+    State("explore-scenario", "data"),
+    State("saved-scenarios", "data"),
+    prevent_initial_call=True,
+)
+def save_scenario(_clicks, name, levers, saved):
+    """Save the current levers under a name in the browser's local storage."""
+    if not _clicks:
+        raise PreventUpdate
+    saved = dict(saved) if isinstance(saved, dict) else {}
+    name = name.strip()[:40] if isinstance(name, str) else ""
+    if not name:
+        return dash.no_update, dash.no_update, dash.no_update, "Type a name for the scenario first."
+    if name not in saved and len(saved) >= MAX_SAVED:
+        message = f"At most {MAX_SAVED} saved scenarios; delete one first."
+        return dash.no_update, dash.no_update, dash.no_update, message
+    clean, _ = state.clean_levers(
+        [{"key": k} for k in (levers or {})], list((levers or {}).values())
+    )
+    saved[name] = state.changed_levers(clean)
+    message = f"Saved '{name}'. Tick it above the charts to compare (up to {MAX_COMPARE})."
+    return saved, compare_options(None, saved), "", message
+
+
+@callback(
+    Output("explore-compare", "options"),
+    Input("explore-url", "pathname"),
+    State("saved-scenarios", "data"),
+)
+def compare_options(_path, saved):
+    """Saved scenarios as compare options (read when the page opens)."""
+    names = sorted(saved)[:MAX_SAVED] if isinstance(saved, dict) else []
+    return [{"label": f" compare '{name}'", "value": name} for name in names]
+
+
+@callback(
+    Output("explore-download", "data"),
+    Input("explore-download-csv", "n_clicks"),
+    Input("explore-download-json", "n_clicks"),
+    State("explore-scenario", "data"),
+    prevent_initial_call=True,
+)
+def download(_csv, _json, levers):
+    """Download the plotted numbers (CSV) or the scenario (JSON)."""
+    if not (_csv or _json):
+        raise PreventUpdate
+    clean, _ = state.clean_levers(
+        [{"key": k} for k in (levers or {})], list((levers or {}).values())
+    )
+    changed = state.changed_levers(clean)
+    if ctx.triggered_id == "explore-download-json":
+        content = json.dumps({"title": "Scenario from the dashboard", "levers": changed}, indent=2)
+        return {"content": content, "filename": "flywheel-scenario.json"}
+    return {
+        "content": plotted_table(runs.run(changed), runs.baseline()).to_csv(),
+        "filename": "flywheel-results.csv",
+    }
+
+
+def plotted_table(result, base):
+    """The numbers the trajectory charts plot, in their display units, scenario and baseline."""
+    table = {}
+    for variable, title, unit, scale in figures.TRAJECTORIES:
+        table[f"{title} ({unit})"] = result.frame[variable] * scale
+        table[f"{title} ({unit}), baseline"] = base.frame[variable] * scale
+    return pd.DataFrame(table).rename_axis("year")

@@ -1,0 +1,122 @@
+"""Flywheel page: the three main lines as a causal-loop diagram, link switches, loop stories."""
+
+from __future__ import annotations
+
+import dash
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+
+from dashboard import figures, runs, state
+from flywheel import load_levers
+from flywheel.loops import load_loops
+
+dash.register_page(
+    __name__, path="/flywheel", name="Flywheel", order=1, title="Digital Flywheel: feedback loops"
+)
+
+LINKS = [lever for lever in load_levers() if lever.group == "Links"]
+
+
+def _link_pair(key: str) -> tuple[str, str]:
+    source, target = key.removeprefix("link_").split("_")
+    return source, target
+
+
+def layout(**_query):
+    """Flywheel page layout."""
+    switches = dcc.Checklist(
+        id="flywheel-links",
+        options=[
+            {"label": f" {lever.label.removeprefix('Link: ')}", "value": lever.key}
+            for lever in LINKS
+        ],
+        value=[lever.key for lever in LINKS],
+        className="link-switches",
+    )
+    loops = [
+        html.Li(
+            className="loop",
+            children=[
+                html.Button(
+                    loop.code,
+                    id={"type": "flywheel-loop", "code": loop.code},
+                    className=f"loop-code {loop.polarity}",
+                    title="Highlight on the diagram",
+                ),
+                html.Span(f" {loop.name}: ", className="loop-name"),
+                html.Span(loop.story),
+            ],
+        )
+        for loop in load_loops()
+    ]
+    return html.Div(
+        className="flywheel",
+        children=[
+            html.Section(
+                className="diagram",
+                children=[
+                    html.H2("The flywheel: how the three main lines drive each other"),
+                    dcc.Graph(
+                        id="flywheel-diagram",
+                        config={"displaylogo": False},
+                        responsive=True,
+                        className="graph diagram-graph",
+                        style={"height": "440px"},
+                    ),
+                    html.H3("Cross-line links (untick to cut a link from the policy start year)"),
+                    switches,
+                    html.Div(id="flywheel-message", className="message", role="status"),
+                ],
+            ),
+            html.Section(
+                className="flywheel-charts",
+                children=[
+                    dcc.Graph(
+                        id="flywheel-charts",
+                        config={"displaylogo": False},
+                        responsive=True,
+                        className="graph multiples-graph",
+                        style={"height": "560px"},
+                    ),
+                ],
+            ),
+            html.Section(
+                className="loops secondary",
+                children=[
+                    html.H3("Feedback loops (R reinforcing, B balancing)"),
+                    html.Ul(loops),
+                ],
+            ),
+        ],
+    )
+
+
+@callback(
+    Output("flywheel-diagram", "figure"),
+    Output("flywheel-charts", "figure"),
+    Output("flywheel-message", "children"),
+    Input("flywheel-links", "value"),
+    Input({"type": "flywheel-loop", "code": ALL}, "n_clicks"),
+    State("current-levers", "data"),
+)
+def update(active, _loop_clicks, current):
+    """Redraw the diagram and the small charts for the links switched on."""
+    active = [key for key in active if isinstance(key, str)] if isinstance(active, list) else []
+    base_levers, messages = {}, []
+    if isinstance(current, dict):
+        base_levers, messages = state.clean_levers(
+            [{"key": k} for k in current], list(current.values())
+        )
+    with_links = {**base_levers, **{lever.key: 1.0 for lever in LINKS}}
+    cut = {lever.key: (1.0 if lever.key in active else 0.0) for lever in LINKS}
+    result = runs.run(state.changed_levers({**with_links, **cut}))
+    reference = runs.run(state.changed_levers(with_links))
+    highlight = ctx.triggered_id.get("code") if isinstance(ctx.triggered_id, dict) else None
+    strengths = {_link_pair(key): value for key, value in cut.items()}
+    cut_names = [lever.label.removeprefix("Link: ") for lever in LINKS if cut[lever.key] == 0]
+    if cut_names:
+        messages.append("Cut from the policy start year: " + ", ".join(cut_names) + ".")
+    return (
+        figures.flywheel_diagram(strengths, highlight),
+        figures.small_multiples(result, reference),
+        " ".join(messages),
+    )

@@ -1,0 +1,88 @@
+"""Model runs for the dashboard and the headline numbers derived from them.
+
+Runs are memoised: a run is a pure function of its levers.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flywheel import RunResult, Scenario, simulate
+from flywheel.simulate import DEFAULT_VARIABLES
+
+#: Variables the dashboard draws, on top of the CLI's default outputs.
+DASHBOARD_VARIABLES = tuple(DEFAULT_VARIABLES) + (
+    "Total public digital spending nominal",
+    "Policy start year",
+    "Digital unit cost curve",
+    "Digital marginal cost curve",
+    "Digital scale grid",
+    "Traditional marginal cost curve",
+    "Traditional scale grid",
+    "Growth stage threshold",
+    "Transformation stage threshold",
+)
+
+
+@lru_cache(maxsize=512)
+def _run(levers: tuple[tuple[str, float], ...]) -> RunResult:
+    return simulate(Scenario.from_levers(dict(levers)), list(dict.fromkeys(DASHBOARD_VARIABLES)))
+
+
+def run(levers: dict[str, float]) -> RunResult:
+    """Simulate the scenario given by validated lever values (memoised, thread-safe).
+
+    Examples
+    --------
+    >>> run({}).frame.loc[2005, "Digital Society Adoption"]
+    0.085
+    """
+    return _run(tuple(sorted(levers.items())))
+
+
+def baseline() -> RunResult:
+    """The baseline run (all levers at their defaults)."""
+    return run({})
+
+
+def headline(result: RunResult, base: RunResult) -> dict:
+    """Numbers for the headline cards.
+
+    Values in 2035 and 2050 with the change against the baseline, the years the stages
+    are reached, and GDP gained per unit of extra public digital spending from the
+    policy start year to 2050 (both nominal).
+    """
+    frame, base_frame = result.frame, base.frame
+    cards = {}
+    for name in (
+        "Digital economy share of GDP",
+        "Digital Government Capability",
+        "Digital Society Adoption",
+        "GDP per capita",
+        "Regional development index",
+    ):
+        cards[name] = {
+            year: (
+                float(frame.loc[year, name]),
+                float(frame.loc[year, name] - base_frame.loc[year, name]),
+            )
+            for year in (2035, 2050)
+        }
+    start = int(frame["Policy start year"].iloc[0])
+    period = frame.index >= start
+    extra_spending = float(
+        (
+            frame["Total public digital spending nominal"]
+            - base_frame["Total public digital spending nominal"]
+        )[period].sum()
+    )
+    extra_gdp = float((frame["Nominal GDP"] - base_frame["Nominal GDP"])[period].sum())
+    return {
+        "cards": cards,
+        "stages": result.stage_years(),
+        "baseline_stages": base.stage_years(),
+        "extra_spending": extra_spending,
+        "extra_gdp": extra_gdp,
+        "gdp_per_spending": extra_gdp / extra_spending if extra_spending > 1e-9 else None,
+        "start": start,
+    }

@@ -1,0 +1,142 @@
+"""What the browser sends, made safe: lever values, URL query strings, uploaded scenarios.
+
+Dash passes on whatever a browser posts (strings, NaN, 1e308, lists, nulls), so every
+value is checked here before it reaches the model. Invalid values fall back to the
+lever's default, out-of-range values are clamped, off-step values snap to the step;
+each correction comes back as a message the page shows.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from urllib.parse import parse_qsl, urlencode
+
+from flywheel import InputError, Lever, LeverTable, load_levers
+from flywheel.levers import parse_number
+from flywheel.scenarios import MAX_SCENARIO_BYTES, parse_scenario
+
+MAX_QUERY_LENGTH = 4000
+
+
+def clean_value(lever: Lever, value: object) -> tuple[float, str | None]:
+    """Return a usable value for ``lever`` and a message if ``value`` had to be corrected.
+
+    Examples
+    --------
+    >>> lever = load_levers().get("public_investment")
+    >>> clean_value(lever, "abc")
+    (2.0, "Public digital investment: 'abc' is not a number; reset to 2")
+    >>> clean_value(lever, 1e308)
+    (15.0, 'Public digital investment: 1e+308 is above 15; set to 15')
+    """
+    try:
+        number = parse_number(value)
+    except ValueError:
+        shown = repr(value) if not isinstance(value, float) else f"{value}"
+        return (
+            lever.default,
+            f"{lever.label}: {shown[:40]} is not a number; reset to {lever.default:g}",
+        )
+    if number < lever.min:
+        return lever.min, f"{lever.label}: {number:g} is below {lever.min:g}; set to {lever.min:g}"
+    if number > lever.max:
+        return lever.max, f"{lever.label}: {number:g} is above {lever.max:g}; set to {lever.max:g}"
+    steps = (number - lever.min) / lever.step
+    if lever.kind in ("integer", "switch") and not number.is_integer():
+        snapped = float(round(number))
+        return snapped, f"{lever.label}: {number:g} must be a whole number; set to {snapped:g}"
+    if not math.isclose(steps, round(steps), abs_tol=1e-6):
+        snapped = round(lever.min + round(steps) * lever.step, 10)
+        return min(
+            snapped, lever.max
+        ), f"{lever.label}: {number:g} is off the slider's step; set to {snapped:g}"
+    return number, None
+
+
+def clean_levers(
+    ids: object, values: object, table: LeverTable | None = None
+) -> tuple[dict[str, float], list[str]]:
+    """Lever key -> value for every lever, from pattern-matching slider ids and values.
+
+    Unknown ids are ignored (with a message); levers missing from the input keep their
+    default. ``ids`` and ``values`` may be anything a browser can post.
+    """
+    table = table or load_levers()
+    levers = table.defaults()
+    messages: list[str] = []
+    if not isinstance(ids, list) or not isinstance(values, list) or len(ids) != len(values):
+        return levers, ["The page sent malformed slider values; showing the defaults."]
+    for slider_id, value in zip(ids, values, strict=True):
+        key = slider_id.get("key") if isinstance(slider_id, dict) else None
+        try:
+            lever = table.get(str(key))
+        except InputError:
+            messages.append(f"Ignored an unknown slider {str(key)[:40]!r}.")
+            continue
+        levers[lever.key], message = clean_value(lever, value)
+        if message:
+            messages.append(message)
+    return levers, messages
+
+
+def changed_levers(levers: dict[str, float], table: LeverTable | None = None) -> dict[str, float]:
+    """Only the levers that differ from their defaults."""
+    table = table or load_levers()
+    return {key: value for key, value in levers.items() if value != table.get(key).default}
+
+
+def to_query(levers: dict[str, float]) -> str:
+    """URL query string with the levers that differ from their defaults (``""`` for none).
+
+    Examples
+    --------
+    >>> to_query({**load_levers().defaults(), "public_investment": 6.0})
+    '?public_investment=6'
+    """
+    changed = changed_levers(levers)
+    return "?" + urlencode({key: f"{value:g}" for key, value in changed.items()}) if changed else ""
+
+
+def from_query(search: object) -> tuple[dict[str, float], list[str]]:
+    """Levers (all of them) and messages from a URL query string such as ``?rd_intensity=5``."""
+    table = load_levers()
+    levers = table.defaults()
+    if not isinstance(search, str) or not search.strip("?"):
+        return levers, []
+    if len(search) > MAX_QUERY_LENGTH:
+        return levers, ["The link is too long to be a scenario; showing the defaults."]
+    messages = []
+    for key, value in parse_qsl(search.lstrip("?"), keep_blank_values=True):
+        try:
+            lever = table.get(key)
+        except InputError:
+            messages.append(f"The link names an unknown lever {key[:40]!r}; ignored.")
+            continue
+        levers[lever.key], message = clean_value(lever, value)
+        if message:
+            messages.append(message)
+    return levers, messages
+
+
+def from_upload(contents: object, filename: object) -> dict[str, float]:
+    """Levers from an uploaded scenario JSON (a ``data:`` URL as dcc.Upload gives it).
+
+    Raises
+    ------
+    InputError
+        With a message naming the file, line and field.
+    """
+    name = str(filename or "scenario.json")[:80]
+    if not isinstance(contents, str) or "," not in contents:
+        raise InputError(f"{name}: could not read the file")
+    encoded = contents.split(",", 1)[1]
+    if len(encoded) > MAX_SCENARIO_BYTES * 4 // 3 + 4:
+        raise InputError(f"{name}: file is larger than {MAX_SCENARIO_BYTES // 1000} kB")
+    try:
+        text = base64.b64decode(encoded, validate=True).decode("utf-8-sig")
+    except (binascii.Error, ValueError):
+        raise InputError(f"{name}: not a UTF-8 text file") from None
+    scenario = parse_scenario(text, name)
+    return {**load_levers().defaults(), **scenario.levers}
