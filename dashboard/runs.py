@@ -34,7 +34,7 @@ def run(levers: dict[str, float]) -> RunResult:
 
     Examples
     --------
-    >>> run({}).frame.loc[2005, "Digital Society Adoption"]
+    >>> float(run({}).frame.loc[2005, "Digital Society Adoption"])
     0.085
     """
     return _run(tuple(sorted(levers.items())))
