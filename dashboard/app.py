@@ -6,10 +6,7 @@ User state lives in the browser (``dcc.Store`` and the URL), never in module glo
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
-import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,42 +14,10 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
+from dashboard import security
+
 #: Largest request body the server accepts (an uploaded scenario is at most 100 kB).
 MAX_REQUEST_BYTES = 512 * 1024
-_INLINE_SCRIPT = re.compile(
-    rb"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>(.*?)</script>", re.S
-)
-
-
-def _csp(html_body: bytes) -> str:
-    hashes = " ".join(
-        "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
-        for script in _INLINE_SCRIPT.findall(html_body)
-    )
-    return (
-        "default-src 'self'; "
-        f"script-src 'self' {hashes}; "
-        "style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
-        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-    )
-
-
-def _secure(response):
-    """Add security headers to every response.
-
-    The CSP allows only the app's own assets, plus its own inline renderer script by hash.
-    """
-    if response.mimetype == "text/html" and not response.direct_passthrough:
-        response.headers["Content-Security-Policy"] = _csp(response.get_data())
-    else:
-        response.headers.setdefault(
-            "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
-        )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
-    return response
 
 
 def _layout():
@@ -136,7 +101,8 @@ def create_app() -> dash.Dash:
     )
     app.layout = _layout
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
-    app.server.after_request(_secure)
+    app.server.before_request(lambda: security.check_callback_request(app.callback_map))
+    app.server.after_request(security.add_security_headers)
     return app
 
 

@@ -1,0 +1,168 @@
+"""Callbacks called directly, as the browser would trigger them."""
+
+import base64
+import io
+import json
+import math
+
+import pandas as pd
+import pytest
+from dash.exceptions import PreventUpdate
+
+from dashboard import figures, runs
+from dashboard.pages import explore, flywheel, model
+from flywheel import load_levers
+from tests.dashboard.helpers import lever_ids, triggered
+
+KEYS = load_levers().keys()
+IDS = lever_ids(KEYS)
+DEFAULTS = [load_levers().get(key).default for key in KEYS]
+
+
+def values_with(**changes):
+    return [changes.get(key, default) for key, default in zip(KEYS, DEFAULTS, strict=True)]
+
+
+def finite_numbers(figure):
+    for trace in figure["data"]:
+        for axis in ("x", "y"):
+            for value in trace.get(axis, []):
+                assert value is None or math.isfinite(value)
+    json.dumps(figure, allow_nan=False)  # no NaN/inf anywhere
+
+
+def test_update_moves_scenario_not_baseline():
+    base = explore.update(DEFAULTS, [], 2035, IDS, {})
+    moved = explore.update(values_with(public_investment=12), [], 2035, IDS, {})
+    chart = 2  # digital government capability
+    assert moved[chart]["data"][0]["y"] == base[chart]["data"][0]["y"]  # baseline unchanged
+    assert moved[chart]["data"][1]["y"] != base[chart]["data"][1]["y"]
+    assert moved[chart]["data"][1]["y"][-1] > base[chart]["data"][1]["y"][-1]
+    assert moved[len(figures.TRAJECTORIES) + 2] == "?public_investment=12"  # URL
+
+
+@pytest.mark.parametrize("bad", ["abc", math.nan, math.inf, -math.inf, 1e308, -1e308, None, [1], {"a": 1}, True, 3.14159])
+def test_update_survives_any_slider_value(bad):
+    output = explore.update(values_with(public_investment=bad), [], 2035, IDS, {})
+    for figure in output[: len(figures.TRAJECTORIES) + 1]:
+        finite_numbers(figure)
+    message = output[len(figures.TRAJECTORIES) + 3]
+    assert "Public digital investment" in message
+
+
+@pytest.mark.parametrize(("ids", "values"), [(None, None), ("x", 5), (IDS, DEFAULTS[:-1])])
+def test_update_survives_malformed_lists(ids, values):
+    output = explore.update(values, [], 2035, ids, {})
+    assert "malformed" in output[len(figures.TRAJECTORIES) + 3]
+
+
+@pytest.mark.parametrize("year", ["2035", None, math.nan, 1e308, [2030]])
+def test_cost_year_is_validated(year):
+    output = explore.update(DEFAULTS, [], year, IDS, {})
+    finite_numbers(output[len(figures.TRAJECTORIES)])
+
+
+def test_headline_cards_compare_with_baseline():
+    numbers = runs.headline(runs.run({"public_investment": 12.0}), runs.baseline())
+    value, delta = numbers["cards"]["Digital Government Capability"][2050]
+    assert delta > 0 and value == pytest.approx(runs.baseline().frame.loc[2050, "Digital Government Capability"] + delta)
+    assert numbers["extra_spending"] > 0 and numbers["gdp_per_spending"] > 0
+    assert numbers["stages"]["transformation"] <= numbers["baseline_stages"]["transformation"]
+    assert runs.headline(runs.baseline(), runs.baseline())["gdp_per_spending"] is None
+
+
+def test_compare_up_to_four_saved_scenarios():
+    saved = {f"s{i}": {"rd_intensity": float(i + 4)} for i in range(6)}
+    saved["broken"] = "not a dict"
+    output = explore.update(DEFAULTS, list(saved), 2035, IDS, saved)
+    names = [trace["name"] for trace in output[0]["data"]]
+    assert names == ["Baseline", "This scenario", "s0", "s1", "s2", "s3"]
+
+
+def test_apply_preset_reset_url_and_upload():
+    values, message = triggered(explore.apply_levers, "explore-preset.value",
+                                None, "government-led", None, None, None, IDS, DEFAULTS)
+    assert values[KEYS.index("public_investment")] == 6.0 and "Government-led" in message
+    values, message = triggered(explore.apply_levers, "explore-reset.n_clicks",
+                                None, None, 1, None, None, IDS, values)
+    assert values == DEFAULTS
+    values, _ = triggered(explore.apply_levers, "explore-url.search",
+                          "?rd_intensity=7", None, None, None, None, IDS, DEFAULTS)
+    assert values[KEYS.index("rd_intensity")] == 7.0
+    with pytest.raises(PreventUpdate):  # the URL already matches the sliders
+        triggered(explore.apply_levers, "explore-url.search", "", None, None, None, None, IDS, DEFAULTS)
+    with pytest.raises(PreventUpdate):
+        triggered(explore.apply_levers, "explore-preset.value", None, "../../etc/passwd", None, None, None, IDS, DEFAULTS)
+    contents = "data:application/json;base64," + base64.b64encode(b'{"levers": {"rd_intensity": 99}}').decode()
+    values, message = triggered(explore.apply_levers, "explore-upload.contents",
+                                None, None, None, contents, "bad.json", IDS, DEFAULTS)
+    assert values == DEFAULTS
+    assert "Could not load the file: bad.json, line 1: lever 'rd_intensity'" in message
+    assert "allowed: 0 to 10" in message
+
+
+def test_save_scenario_validates_name_and_limit():
+    levers = {**load_levers().defaults(), "rd_intensity": 6.0}
+    saved, options, name, message = explore.save_scenario(1, "  My plan ", levers, {})
+    assert saved == {"My plan": {"rd_intensity": 6.0}} and name == ""
+    assert options == [{"label": " compare 'My plan'", "value": "My plan"}]
+    assert "Type a name" in explore.save_scenario(1, "   ", levers, {})[3]
+    full = {f"s{i}": {} for i in range(explore.MAX_SAVED)}
+    assert "At most" in explore.save_scenario(1, "one more", levers, full)[3]
+    with pytest.raises(PreventUpdate):
+        explore.save_scenario(None, "x", levers, {})
+
+
+def test_csv_download_holds_the_plotted_numbers():
+    levers = {**load_levers().defaults(), "public_investment": 9.0}
+    download = triggered(explore.download, "explore-download-csv.n_clicks", 1, None, levers)
+    table = pd.read_csv(io.StringIO(download["content"]), index_col="year")
+    output = explore.update(values_with(public_investment=9.0), [], 2035, IDS, {})
+    for index, (_, title, unit, _) in enumerate(figures.TRAJECTORIES):
+        plotted = output[index]["data"][1]["y"]
+        assert table[f"{title} ({unit})"].tolist() == pytest.approx(plotted)
+        assert table[f"{title} ({unit}), baseline"].tolist() == pytest.approx(output[index]["data"][0]["y"])
+
+
+def test_json_download_is_a_loadable_scenario(tmp_path):
+    from flywheel import load_scenario
+
+    levers = {**load_levers().defaults(), "public_investment": 9.0}
+    download = triggered(explore.download, "explore-download-json.n_clicks", None, 1, levers)
+    path = tmp_path / download["filename"]
+    path.write_text(download["content"])
+    assert load_scenario(str(path)).levers == {"public_investment": 9.0}
+
+
+def test_flywheel_link_switch_changes_the_charts():
+    all_on = [lever.key for lever in flywheel.LINKS]
+    diagram, charts, _ = triggered(flywheel.update, "flywheel-links.value", all_on, [], {})
+    cut = [key for key in all_on if key != "link_economy_government"]
+    diagram_cut, charts_cut, message = triggered(flywheel.update, "flywheel-links.value", cut, [], {})
+    government = 3  # second panel (digital government): traces 2 reference, 3 scenario
+    assert charts_cut["data"][government]["y"][-1] < charts["data"][government]["y"][-1]
+    assert charts_cut["data"][government - 1]["y"] == charts["data"][government - 1]["y"]
+    assert "economy to government" in message
+    red = [trace["text"][0] for trace in diagram_cut["data"] if trace["line"]["color"] == "#c22f2f"]
+    assert red == ["R1 fiscal revenue"]
+
+
+@pytest.mark.parametrize("junk", [None, "x", [None, 5, {"a": 1}], {"k": 1}])
+def test_flywheel_survives_junk(junk):
+    diagram, charts, _ = triggered(flywheel.update, "flywheel-links.value", junk, junk, junk)
+    finite_numbers(charts)
+
+
+def test_loop_button_highlights_its_links():
+    all_on = [lever.key for lever in flywheel.LINKS]
+    diagram, _, _ = triggered(flywheel.update, '{"code":"R3","type":"flywheel-loop"}.n_clicks', all_on, [1], {})
+    lit = [trace["text"][0] for trace in diagram["data"] if trace["line"]["color"] == "#e09b00"]
+    assert sorted(lit) == ["R3 demand for e-gov", "R3 e-services"]
+
+
+def test_model_page_search():
+    rows = model.search("policy dividend")
+    assert rows and all("policy dividend" in " ".join(row.values()).lower() for row in rows)
+    assert len(model.search(None)) == len(model.variable_rows()) > 200
+    assert model.search("zzzz no such thing") == []
+    assert len(model.search(["not", "text"])) == len(model.variable_rows())
