@@ -6,9 +6,9 @@ User state lives in the browser (``dcc.Store`` and the URL), never in module glo
 
 from __future__ import annotations
 
+import importlib
 import os
 from functools import lru_cache
-from pathlib import Path
 
 import dash
 from dash import Input, Output, State, callback, dcc, html
@@ -16,6 +16,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import security
 
+PAGES = ("dashboard.pages.explore", "dashboard.pages.flywheel", "dashboard.pages.model")
 #: Largest request body the server accepts (an uploaded scenario is at most 100 kB).
 MAX_REQUEST_BYTES = 512 * 1024
 
@@ -94,11 +95,13 @@ def create_app() -> dash.Dash:
     app = dash.Dash(
         __name__,
         use_pages=True,
-        pages_folder=str(Path(__file__).parent / "pages"),
+        pages_folder="",  # pages are imported below under their package names
         title="Digital Flywheel",
         suppress_callback_exceptions=True,
         update_title=None,
     )
+    for page in PAGES:
+        importlib.import_module(page)
     app.layout = _layout
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.server.before_request(lambda: security.check_callback_request(app.callback_map))

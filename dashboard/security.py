@@ -100,7 +100,8 @@ def check_callback_request(callback_map: dict) -> None:
     if not _matches(spec.get("state", []), body.get("state", [])):
         abort(400, "state does not match the callback")
     for item in body["inputs"]:
-        if isinstance(item, dict) and item.get("id") == "_pages_location" and not _valid_location(item):
+        location = isinstance(item, dict) and item.get("id") == "_pages_location"
+        if location and not _valid_location(item):
             abort(400, "page location must be a path")
     outputs = body.get("outputs")
     if not isinstance(outputs, (list, dict)):

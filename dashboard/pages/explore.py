@@ -13,8 +13,6 @@ from dashboard import figures, runs, state
 from flywheel import InputError, load_levers
 from flywheel.scenarios import load_scenario, preset_names
 
-dash.register_page(__name__, path="/", name="Explore", order=0, title="Digital Flywheel: explore")
-
 LEVER = "explore-lever"
 MAX_SAVED = 20
 MAX_COMPARE = 4
@@ -432,3 +430,8 @@ def plotted_table(result, base):
         table[f"{title} ({unit})"] = result.frame[variable] * scale
         table[f"{title} ({unit}), baseline"] = base.frame[variable] * scale
     return pd.DataFrame(table).rename_axis("year")
+
+
+dash.register_page(
+    __name__, path="/", name="Explore", order=0, title="Digital Flywheel: explore", layout=layout
+)

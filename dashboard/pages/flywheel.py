@@ -9,10 +9,6 @@ from dashboard import figures, runs, state
 from flywheel import load_levers
 from flywheel.loops import load_loops
 
-dash.register_page(
-    __name__, path="/flywheel", name="Flywheel", order=1, title="Digital Flywheel: feedback loops"
-)
-
 LINKS = [lever for lever in load_levers() if lever.group == "Links"]
 
 
@@ -120,3 +116,13 @@ def update(active, _loop_clicks, current):
         figures.small_multiples(result, reference),
         " ".join(messages),
     )
+
+
+dash.register_page(
+    __name__,
+    path="/flywheel",
+    name="Flywheel",
+    order=1,
+    title="Digital Flywheel: feedback loops",
+    layout=layout,
+)

@@ -8,8 +8,6 @@ from dash import Input, Output, callback, dash_table, dcc, html
 from flywheel import load_levers
 from flywheel.simulate import engine
 
-dash.register_page(__name__, path="/model", name="Model", order=2, title="Digital Flywheel: model")
-
 KINDS = {"Stateful": "stock / memory", "Constant": "constant", "Auxiliary": "auxiliary"}
 
 
@@ -98,3 +96,8 @@ def search(text):
         return rows
     words = text.lower().split()[:10]
     return [row for row in rows if all(word in " ".join(row.values()).lower() for word in words)]
+
+
+dash.register_page(
+    __name__, path="/model", name="Model", order=2, title="Digital Flywheel: model", layout=layout
+)

@@ -5,8 +5,6 @@ from contextvars import copy_context
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
-
-
 LEVER = "explore-lever"
 
 
