@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, callback, dash_table, dcc, html
+from dash import Input, Output, callback, dcc, html
 
 from flywheel import load_levers
 from flywheel.simulate import engine
@@ -36,6 +36,19 @@ def variable_rows() -> list[dict]:
     return rows
 
 
+COLUMNS = ("name", "kind", "units", "range", "comment")
+
+
+def _table(rows: list[dict], columns, table_id: str | None = None):
+    head = html.Thead(html.Tr([html.Th(column.capitalize()) for column in columns]))
+    body = html.Tbody([html.Tr([html.Td(row[column]) for column in columns]) for row in rows])
+    return (
+        html.Table([head, body], id=table_id, className="doc-table")
+        if table_id
+        else html.Table([head, body], className="doc-table")
+    )
+
+
 def layout(**_query):
     """Model page layout."""
     levers = [
@@ -46,6 +59,7 @@ def layout(**_query):
             "range": f"{lever.min:g} to {lever.max:g}",
             "default": f"{lever.default:g}",
             "group": lever.group,
+            "help": lever.help,
         }
         for lever in load_levers()
     ]
@@ -54,48 +68,36 @@ def layout(**_query):
         className="model",
         children=[
             html.H2(f"The model: {len(rows)} variables from {engine().mdl_path.name}"),
+            html.P("Every equation lives in the model file; this page is generated from it."),
             dcc.Input(
                 id="model-search",
                 type="search",
-                placeholder="Search names, units and comments...",
                 debounce=False,
                 className="input wide",
+                placeholder="Search names, units and comments...",
             ),
-            dash_table.DataTable(
-                id="model-table",
-                data=rows,
-                columns=[
-                    {"name": c.capitalize(), "id": c}
-                    for c in ("name", "kind", "units", "range", "comment")
-                ],
-                page_size=25,
-                sort_action="native",
-                style_cell={
-                    "textAlign": "left",
-                    "whiteSpace": "normal",
-                    "height": "auto",
-                    "fontSize": 13,
-                },
-                style_cell_conditional=[{"if": {"column_id": "comment"}, "width": "55%"}],
-            ),
+            html.Div(id="model-count", className="message"),
+            html.Div(id="model-table", children=_table(rows, COLUMNS)),
             html.H2("Levers"),
-            dash_table.DataTable(
-                data=levers,
-                columns=[{"name": c.capitalize(), "id": c} for c in levers[0]],
-                style_cell={"textAlign": "left", "fontSize": 13},
-            ),
+            _table(levers, list(levers[0])),
         ],
     )
 
 
-@callback(Output("model-table", "data"), Input("model-search", "value"))
+@callback(
+    Output("model-table", "children"),
+    Output("model-count", "children"),
+    Input("model-search", "value"),
+)
 def search(text):
     """Rows whose name, units or comment contain every word typed."""
     rows = variable_rows()
-    if not isinstance(text, str) or not text.strip():
-        return rows
-    words = text.lower().split()[:10]
-    return [row for row in rows if all(word in " ".join(row.values()).lower() for word in words)]
+    if isinstance(text, str) and text.strip():
+        words = text.lower().split()[:10]
+        rows = [
+            row for row in rows if all(word in " ".join(row.values()).lower() for word in words)
+        ]
+    return _table(rows, COLUMNS), f"{len(rows)} variables"
 
 
 dash.register_page(

@@ -41,7 +41,9 @@ def test_update_moves_scenario_not_baseline():
     assert moved[len(figures.TRAJECTORIES) + 2] == "?public_investment=12"  # URL
 
 
-@pytest.mark.parametrize("bad", ["abc", math.nan, math.inf, -math.inf, 1e308, -1e308, None, [1], {"a": 1}, True, 3.14159])
+@pytest.mark.parametrize(
+    "bad", ["abc", math.nan, math.inf, -math.inf, 1e308, -1e308, None, [1], {"a": 1}, True, 3.14159]
+)
 def test_update_survives_any_slider_value(bad):
     output = explore.update(values_with(public_investment=bad), [], 2035, IDS, {})
     for figure in output[: len(figures.TRAJECTORIES) + 1]:
@@ -65,7 +67,9 @@ def test_cost_year_is_validated(year):
 def test_headline_cards_compare_with_baseline():
     numbers = runs.headline(runs.run({"public_investment": 12.0}), runs.baseline())
     value, delta = numbers["cards"]["Digital Government Capability"][2050]
-    assert delta > 0 and value == pytest.approx(runs.baseline().frame.loc[2050, "Digital Government Capability"] + delta)
+    assert delta > 0 and value == pytest.approx(
+        runs.baseline().frame.loc[2050, "Digital Government Capability"] + delta
+    )
     assert numbers["extra_spending"] > 0 and numbers["gdp_per_spending"] > 0
     assert numbers["stages"]["transformation"] <= numbers["baseline_stages"]["transformation"]
     assert runs.headline(runs.baseline(), runs.baseline())["gdp_per_spending"] is None
@@ -80,22 +84,65 @@ def test_compare_up_to_four_saved_scenarios():
 
 
 def test_apply_preset_reset_url_and_upload():
-    values, message = triggered(explore.apply_levers, "explore-preset.value",
-                                None, "government-led", None, None, None, IDS, DEFAULTS)
+    values, message = triggered(
+        explore.apply_levers,
+        "explore-preset.value",
+        None,
+        "government-led",
+        None,
+        None,
+        None,
+        IDS,
+        DEFAULTS,
+    )
     assert values[KEYS.index("public_investment")] == 6.0 and "Government-led" in message
-    values, message = triggered(explore.apply_levers, "explore-reset.n_clicks",
-                                None, None, 1, None, None, IDS, values)
+    values, message = triggered(
+        explore.apply_levers, "explore-reset.n_clicks", None, None, 1, None, None, IDS, values
+    )
     assert values == DEFAULTS
-    values, _ = triggered(explore.apply_levers, "explore-url.search",
-                          "?rd_intensity=7", None, None, None, None, IDS, DEFAULTS)
+    values, _ = triggered(
+        explore.apply_levers,
+        "explore-url.search",
+        "?rd_intensity=7",
+        None,
+        None,
+        None,
+        None,
+        IDS,
+        DEFAULTS,
+    )
     assert values[KEYS.index("rd_intensity")] == 7.0
     with pytest.raises(PreventUpdate):  # the URL already matches the sliders
-        triggered(explore.apply_levers, "explore-url.search", "", None, None, None, None, IDS, DEFAULTS)
+        triggered(
+            explore.apply_levers, "explore-url.search", "", None, None, None, None, IDS, DEFAULTS
+        )
     with pytest.raises(PreventUpdate):
-        triggered(explore.apply_levers, "explore-preset.value", None, "../../etc/passwd", None, None, None, IDS, DEFAULTS)
-    contents = "data:application/json;base64," + base64.b64encode(b'{"levers": {"rd_intensity": 99}}').decode()
-    values, message = triggered(explore.apply_levers, "explore-upload.contents",
-                                None, None, None, contents, "bad.json", IDS, DEFAULTS)
+        triggered(
+            explore.apply_levers,
+            "explore-preset.value",
+            None,
+            "../../etc/passwd",
+            None,
+            None,
+            None,
+            IDS,
+            DEFAULTS,
+        )
+    contents = (
+        "data:application/json;base64,"
+        + base64.b64encode(b'{"levers": {"rd_intensity": 99}}').decode()
+    )
+    values, message = triggered(
+        explore.apply_levers,
+        "explore-upload.contents",
+        None,
+        None,
+        None,
+        contents,
+        "bad.json",
+        IDS,
+        DEFAULTS,
+    )
     assert values == DEFAULTS
     assert "Could not load the file: bad.json, line 1: lever 'rd_intensity'" in message
     assert "allowed: 0 to 10" in message
@@ -121,7 +168,9 @@ def test_csv_download_holds_the_plotted_numbers():
     for index, (_, title, unit, _) in enumerate(figures.TRAJECTORIES):
         plotted = output[index]["data"][1]["y"]
         assert table[f"{title} ({unit})"].tolist() == pytest.approx(plotted)
-        assert table[f"{title} ({unit}), baseline"].tolist() == pytest.approx(output[index]["data"][0]["y"])
+        assert table[f"{title} ({unit}), baseline"].tolist() == pytest.approx(
+            output[index]["data"][0]["y"]
+        )
 
 
 def test_json_download_is_a_loadable_scenario(tmp_path):
@@ -138,7 +187,9 @@ def test_flywheel_link_switch_changes_the_charts():
     all_on = [lever.key for lever in flywheel.LINKS]
     diagram, charts, _ = triggered(flywheel.update, "flywheel-links.value", all_on, [], {})
     cut = [key for key in all_on if key != "link_economy_government"]
-    diagram_cut, charts_cut, message = triggered(flywheel.update, "flywheel-links.value", cut, [], {})
+    diagram_cut, charts_cut, message = triggered(
+        flywheel.update, "flywheel-links.value", cut, [], {}
+    )
     government = 3  # second panel (digital government): traces 2 reference, 3 scenario
     assert charts_cut["data"][government]["y"][-1] < charts["data"][government]["y"][-1]
     assert charts_cut["data"][government - 1]["y"] == charts["data"][government - 1]["y"]
@@ -155,14 +206,23 @@ def test_flywheel_survives_junk(junk):
 
 def test_loop_button_highlights_its_links():
     all_on = [lever.key for lever in flywheel.LINKS]
-    diagram, _, _ = triggered(flywheel.update, '{"code":"R3","type":"flywheel-loop"}.n_clicks', all_on, [1], {})
+    diagram, _, _ = triggered(
+        flywheel.update, '{"code":"R3","type":"flywheel-loop"}.n_clicks', all_on, [1], {}
+    )
     lit = [trace["text"][0] for trace in diagram["data"] if trace["line"]["color"] == "#e09b00"]
     assert sorted(lit) == ["R3 demand for e-gov", "R3 e-services"]
 
 
+def rows_of(table):
+    return [[str(cell.children) for cell in row.children] for row in table.children[1].children]
+
+
 def test_model_page_search():
-    rows = model.search("policy dividend")
-    assert rows and all("policy dividend" in " ".join(row.values()).lower() for row in rows)
-    assert len(model.search(None)) == len(model.variable_rows()) > 200
-    assert model.search("zzzz no such thing") == []
-    assert len(model.search(["not", "text"])) == len(model.variable_rows())
+    table, count = model.search("policy dividend")
+    rows = rows_of(table)
+    assert rows and all("policy dividend" in " ".join(row).lower() for row in rows)
+    assert count == f"{len(rows)} variables"
+    everything = len(model.variable_rows())
+    assert everything > 200 and len(rows_of(model.search(None)[0])) == everything
+    assert rows_of(model.search("zzzz no such thing")[0]) == []
+    assert len(rows_of(model.search(["not", "text"])[0])) == everything

@@ -12,8 +12,22 @@ from dashboard import figures, runs
 from flywheel import load_levers
 from flywheel.loops import load_loops
 
-BAD_VALUES = ["abc", "NaN", float("nan"), float("inf"), -float("inf"), 1e308, -1e308, [1, 2], None,
-              {"x": 1}, True, "", "<script>alert(1)</script>", 3.3333333]
+BAD_VALUES = [
+    "abc",
+    "NaN",
+    float("nan"),
+    float("inf"),
+    -float("inf"),
+    1e308,
+    -1e308,
+    [1, 2],
+    None,
+    {"x": 1},
+    True,
+    "",
+    "<script>alert(1)</script>",
+    3.3333333,
+]
 WILDCARD_IDS = {
     "explore-lever": [{"type": "explore-lever", "key": key} for key in load_levers().keys()],
     "flywheel-loop": [{"type": "flywheel-loop", "code": loop.code} for loop in load_loops()],
@@ -42,8 +56,10 @@ def concrete(spec, value):
     """Input/state entries for one declared dependency, every item given ``value``."""
     component = parse_id(spec["id"])
     if isinstance(component, dict):
-        return [{"id": item, "property": spec["property"], "value": value}
-                for item in WILDCARD_IDS[component["type"]]]
+        return [
+            {"id": item, "property": spec["property"], "value": value}
+            for item in WILDCARD_IDS[component["type"]]
+        ]
     return {"id": component, "property": spec["property"], "value": value}
 
 
@@ -63,8 +79,14 @@ def payload(dep, values):
     return {
         "output": dep["output"],
         "outputs": outputs_of(dep["output"]),
-        "inputs": [concrete(spec, value) for spec, value in zip(dep["inputs"], values[: len(dep["inputs"])], strict=True)],
-        "state": [concrete(spec, value) for spec, value in zip(dep["state"], values[len(dep["inputs"]):], strict=True)],
+        "inputs": [
+            concrete(spec, value)
+            for spec, value in zip(dep["inputs"], values[: len(dep["inputs"])], strict=True)
+        ],
+        "state": [
+            concrete(spec, value)
+            for spec, value in zip(dep["state"], values[len(dep["inputs"]) :], strict=True)
+        ],
         "changedPropIds": [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"],
     }
 
@@ -72,8 +94,12 @@ def payload(dep, values):
 def post(server_url, body):
     """POST a callback request; NaN and infinities go out as raw JSON tokens, as a crafted
     client could send them."""
-    return requests.post(server_url + "/_dash-update-component", data=json.dumps(body), timeout=30,
-                         headers={"Content-Type": "application/json"})
+    return requests.post(
+        server_url + "/_dash-update-component",
+        data=json.dumps(body),
+        timeout=30,
+        headers={"Content-Type": "application/json"},
+    )
 
 
 def test_security_headers(server_url):
@@ -84,7 +110,10 @@ def test_security_headers(server_url):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     for path in ("/_dash-layout", "/_dash-dependencies"):
-        assert requests.get(server_url + path, timeout=10).headers["X-Content-Type-Options"] == "nosniff"
+        assert (
+            requests.get(server_url + path, timeout=10).headers["X-Content-Type-Options"]
+            == "nosniff"
+        )
 
 
 def test_debug_is_off(server_url):
@@ -96,19 +125,31 @@ def test_debug_is_off(server_url):
 
 @pytest.mark.parametrize(
     "body",
-    [b"not json", b"[1,2]", b'{"output": 5}', b'{"output": "nope.figure"}', b"\xff\xfe",
-     b'{"output": "model-table.data", "outputs": {}, "inputs": "x"}',
-     b'{"output": "model-table.data", "outputs": {}, "inputs": [{"id": "model-search"}]}',
-     b'{"output": "model-table.data", "outputs": {}, "inputs": [{"id": "model-search", "property": "value"}], "changedPropIds": [1]}'],
+    [
+        b"not json",
+        b"[1,2]",
+        b'{"output": 5}',
+        b'{"output": "nope.figure"}',
+        b"\xff\xfe",
+        b'{"output": "model-table.data", "outputs": {}, "inputs": "x"}',
+        b'{"output": "model-table.data", "outputs": {}, "inputs": [{"id": "model-search"}]}',
+        b'{"output": "model-table.data", "outputs": {}, "inputs": [{"id": "model-search", "property": "value"}], "changedPropIds": [1]}',
+    ],
 )
 def test_crafted_requests_get_400_not_500(server_url, body):
-    response = requests.post(server_url + "/_dash-update-component", data=body, timeout=10,
-                             headers={"Content-Type": "application/json"})
+    response = requests.post(
+        server_url + "/_dash-update-component",
+        data=body,
+        timeout=10,
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 400
 
 
 def test_request_size_is_capped(server_url):
-    response = requests.post(server_url + "/_dash-update-component", data=b"x" * 600_000, timeout=10)
+    response = requests.post(
+        server_url + "/_dash-update-component", data=b"x" * 600_000, timeout=10
+    )
     assert response.status_code == 413
 
 
@@ -128,7 +169,12 @@ def test_raw_post_fuzz_of_every_callback_input(server_url, dependencies):
                 response = post(server_url, payload(dep, values))
                 # our callbacks validate values themselves; Dash's own page router gets a 400
                 allowed = (200, 204, 400) if dep.get("hidden") else (200, 204)
-                assert response.status_code in allowed, (dep["output"], position, bad, response.text[:300])
+                assert response.status_code in allowed, (
+                    dep["output"],
+                    position,
+                    bad,
+                    response.text[:300],
+                )
                 if response.status_code == 200:
                     strict_json(response.text)
                 checked += 1
@@ -146,12 +192,24 @@ def update_dep(dependencies):
 
 def lever_body(dep, levers):
     body = payload(dep, [None] * (len(dep["inputs"]) + len(dep["state"])))
-    body["inputs"][0] = [{"id": {"type": "explore-lever", "key": key}, "property": "value",
-                          "value": levers.get(key, load_levers().get(key).default)} for key in KEYS]
+    body["inputs"][0] = [
+        {
+            "id": {"type": "explore-lever", "key": key},
+            "property": "value",
+            "value": levers.get(key, load_levers().get(key).default),
+        }
+        for key in KEYS
+    ]
     body["inputs"][1]["value"] = []
     body["inputs"][2]["value"] = 2035
-    body["state"][0] = [{"id": {"type": "explore-lever", "key": key}, "property": "id",
-                         "value": {"type": "explore-lever", "key": key}} for key in KEYS]
+    body["state"][0] = [
+        {
+            "id": {"type": "explore-lever", "key": key},
+            "property": "id",
+            "value": {"type": "explore-lever", "key": key},
+        }
+        for key in KEYS
+    ]
     body["state"][1]["value"] = {}
     return body
 
@@ -159,8 +217,14 @@ def lever_body(dep, levers):
 def test_twenty_users_at_once_see_only_their_own_results(server_url, dependencies):
     dep = update_dep(dependencies)
     rng = random.Random(3)
-    scenarios = [{"public_investment": round(rng.uniform(0, 15), 1), "rd_intensity": round(rng.uniform(0, 10), 1),
-                  "enterprise_investment": round(rng.uniform(0, 8), 1)} for _ in range(20)]
+    scenarios = [
+        {
+            "public_investment": round(rng.uniform(0, 15), 1),
+            "rd_intensity": round(rng.uniform(0, 10), 1),
+            "enterprise_investment": round(rng.uniform(0, 8), 1),
+        }
+        for _ in range(20)
+    ]
     variable, _, _, scale = figures.TRAJECTORIES[0]
     expected = [[v * scale for v in runs.run(s).frame[variable].tolist()] for s in scenarios]
     runs._run.cache_clear()  # make the server compute, not reuse
@@ -185,4 +249,6 @@ def test_twenty_users_at_once_see_only_their_own_results(server_url, dependencie
         for answer in answers:
             assert answer == pytest.approx(expected[index], rel=1e-12)
     assert len(results) == 20
-    assert all(not math.isnan(y) for answers in results.values() for answer in answers for y in answer)
+    assert all(
+        not math.isnan(y) for answers in results.values() for answer in answers for y in answer
+    )

@@ -53,7 +53,9 @@ def test_clean_levers_fills_defaults_and_ignores_unknown_ids():
     assert any("unknown slider 'None'" in m for m in messages)
 
 
-@pytest.mark.parametrize(("ids", "values"), [(None, None), ("a", [1]), ([{"key": "rd_intensity"}], [1, 2]), ({}, {})])
+@pytest.mark.parametrize(
+    ("ids", "values"), [(None, None), ("a", [1]), ([{"key": "rd_intensity"}], [1, 2]), ({}, {})]
+)
 def test_malformed_slider_lists_fall_back_to_defaults(ids, values):
     levers, messages = state.clean_levers(ids, values)
     assert levers == TABLE.defaults()
@@ -100,7 +102,10 @@ def test_upload_valid_scenario():
         (upload('{"levers": {'), "plan.json, line 1, column 13: not valid JSON"),
         (upload('{"levers": {"warp": 1}}'), "unknown lever 'warp'"),
         ("data:application/json;base64,!!!notbase64", "plan.json: not a UTF-8 text file"),
-        ("data:application/json;base64," + base64.b64encode(b"\xff\xfe\xfa").decode(), "not a UTF-8 text file"),
+        (
+            "data:application/json;base64," + base64.b64encode(b"\xff\xfe\xfa").decode(),
+            "not a UTF-8 text file",
+        ),
         (None, "plan.json: could not read the file"),
         (12, "could not read the file"),
         ("data:x;base64," + "A" * 200_000, "larger than 100 kB"),

@@ -1,0 +1,169 @@
+"""The dashboard in a real headless Chromium: what a user clicks, what they see."""
+
+import io
+import time
+
+import pandas as pd
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from dashboard import figures
+from tests.browser.conftest import (
+    chart_trace,
+    lever_thumb,
+    new_driver,
+    open_page,
+    remember,
+    severe_logs,
+    wait_changed,
+    wait_until,
+)
+
+GOVERNMENT_CHART = "explore-chart-2"
+
+
+@pytest.mark.parametrize(
+    ("path", "chart"), [("/", "explore-chart-0"), ("/flywheel", "flywheel-charts")]
+)
+def test_pages_load_without_console_errors(driver, server_url, path, chart):
+    driver.get_log("browser")  # drop earlier entries
+    open_page(driver, server_url + path, chart)
+    time.sleep(0.5)
+    assert severe_logs(driver) == []
+
+
+def test_model_page_lists_the_variables(driver, server_url):
+    driver.get(server_url + "/model")
+    wait_until(driver, "return document.querySelectorAll('#model-table td').length > 20")
+    search = driver.find_element(By.ID, "model-search")
+    search.send_keys("policy dividend")
+    from dashboard.pages.model import search as server_search
+
+    expected = server_search("policy dividend")[1]
+    wait_until(
+        driver,
+        "return document.getElementById('model-count').textContent === arguments[0]",
+        20,
+        expected,
+    )
+    rows = driver.find_elements(By.CSS_SELECTOR, "#model-table tbody tr")
+    assert f"{len(rows)} variables" == expected
+    assert all("policy dividend" in row.text.lower() for row in rows)
+    assert severe_logs(driver) == []
+
+
+def test_moving_a_slider_changes_the_scenario_not_the_baseline(driver, server_url):
+    open_page(driver, server_url + "/")
+    baseline_before = chart_trace(driver, GOVERNMENT_CHART, 0)
+    scenario_before = chart_trace(driver, GOVERNMENT_CHART, 1)
+    remember(driver, GOVERNMENT_CHART, 1)
+    thumb = lever_thumb(driver, "public_investment")
+    for _ in range(10):
+        thumb.send_keys(Keys.ARROW_RIGHT)
+    wait_until(driver, "return window.location.search.includes('public_investment=3')")
+    wait_changed(driver, GOVERNMENT_CHART, 1)
+    time.sleep(0.5)  # let the last of the drag updates land
+    scenario_after = chart_trace(driver, GOVERNMENT_CHART, 1)
+    assert chart_trace(driver, GOVERNMENT_CHART, 0) == baseline_before
+    assert scenario_after[-1] > scenario_before[-1]
+    assert scenario_after[:20] == scenario_before[:20]  # 2005-2024 unchanged
+
+
+def test_preset_sets_sliders_and_charts(driver, server_url):
+    open_page(driver, server_url + "/")
+    remember(driver, GOVERNMENT_CHART, 1)
+    driver.find_element(By.CSS_SELECTOR, "#explore-preset").click()
+    option = wait_until(
+        driver,
+        "return [...document.querySelectorAll('[role=option]')]"
+        ".find(e => e.textContent.includes('Government-led'))",
+    )
+    option.click()
+    wait_until(
+        driver,
+        'return document.querySelector("div[id=\'{\\"key\\":\\"public_investment\\",'
+        "\\\"type\\\":\\\"explore-lever\\\"}'] [role=slider]\").getAttribute('aria-valuenow') === '6'",
+    )
+    wait_changed(driver, GOVERNMENT_CHART, 1)
+    assert lever_thumb(driver, "policy_dividend").get_attribute("aria-valuenow") == "1.5"
+
+
+def test_a_copied_link_restores_the_scenario_in_a_fresh_browser(driver, server_url):
+    open_page(driver, server_url + "/?rd_intensity=7&future_shock=1")
+    expected = chart_trace(driver, "explore-chart-0", 1)
+    url = driver.current_url
+    assert "rd_intensity=7" in url
+    fresh = new_driver()
+    try:
+        open_page(fresh, url, "explore-chart-0")
+        wait_until(fresh, "return window.location.search.includes('rd_intensity=7')")
+        assert chart_trace(fresh, "explore-chart-0", 1) == pytest.approx(expected)
+        assert lever_thumb(fresh, "rd_intensity").get_attribute("aria-valuenow") == "7"
+        assert lever_thumb(fresh, "future_shock").get_attribute("aria-valuenow") == "1"
+        assert severe_logs(fresh) == []
+    finally:
+        fresh.quit()
+
+
+def test_link_switch_on_the_flywheel_page_changes_its_charts(driver, server_url):
+    open_page(driver, server_url + "/flywheel", "flywheel-charts")
+    before = chart_trace(driver, "flywheel-charts", 3)
+    remember(driver, "flywheel-charts", 3)
+    label = wait_until(
+        driver,
+        "return [...document.querySelectorAll('#flywheel-links label')]"
+        ".find(e => e.textContent.includes('economy to government'))",
+    )
+    label.click()
+    wait_changed(driver, "flywheel-charts", 3)
+    after = chart_trace(driver, "flywheel-charts", 3)
+    assert after[-1] < before[-1]
+    assert "cut" in driver.find_element(By.ID, "flywheel-diagram").text
+
+
+def test_csv_download_holds_the_plotted_numbers(driver, server_url, tmp_path_factory):
+    download_dir = tmp_path_factory.mktemp("csv")
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(download_dir)}
+    )
+    open_page(driver, server_url + "/?public_investment=9")
+    plotted = {
+        index: chart_trace(driver, f"explore-chart-{index}", 1)
+        for index in range(len(figures.TRAJECTORIES))
+    }
+    driver.find_element(By.ID, "explore-download-csv").click()
+    end = time.monotonic() + 20
+    while not list(download_dir.glob("*.csv")) and time.monotonic() < end:
+        time.sleep(0.1)
+    table = pd.read_csv(io.StringIO(next(download_dir.glob("*.csv")).read_text()), index_col="year")
+    for index, (_, title, unit, _) in enumerate(figures.TRAJECTORIES):
+        assert table[f"{title} ({unit})"].tolist() == pytest.approx(plotted[index])
+
+
+def test_save_compare_and_presentation_mode(driver, server_url):
+    open_page(driver, server_url + "/?enterprise_investment=5")
+    driver.find_element(By.ID, "explore-save-name").send_keys("Firms first")
+    driver.find_element(By.ID, "explore-save").click()
+    box = wait_until(
+        driver,
+        "return [...document.querySelectorAll('#explore-compare label')]"
+        ".find(e => e.textContent.includes('Firms first'))",
+    )
+    box.click()
+    wait_until(
+        driver,
+        "return document.querySelector('#explore-chart-0 .js-plotly-plot').data.length === 3",
+    )
+    assert driver.find_element(By.ID, "explore-cards").is_displayed()
+    driver.find_element(By.ID, "presentation-toggle").click()
+    wait_until(
+        driver, "return document.getElementById('app-root').className.includes('presentation')"
+    )
+    assert not driver.find_element(By.ID, "explore-cards").is_displayed()
+    assert driver.find_element(By.ID, "explore-chart-0").is_displayed()
+    assert not driver.find_element(By.ID, "explore-chart-4").is_displayed()
+    driver.find_element(By.ID, "presentation-toggle").click()
+    wait_until(
+        driver, "return !document.getElementById('app-root').className.includes('presentation')"
+    )
