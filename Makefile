@@ -1,6 +1,7 @@
 # Two commands on a fresh machine (Python 3.10+ with venv):
-#   make run    set up, then run the baseline scenario and print its summary
-#   make test   set up, then lint and run the whole test suite
+#   make run    set up, then start the dashboard on http://127.0.0.1:8050/
+#   make test   set up, then lint and run the whole test suite (browser tests need
+#               Debian's chromium and chromium-driver: make browser installs them)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,13 +12,19 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-.PHONY: run test bench
+.PHONY: run test bench browser
 run: $(VENV)/.installed
 	$(BIN)/flywheel run
+	$(BIN)/flywheel serve
 
-test: $(VENV)/.installed
+browser:
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+
+test: $(VENV)/.installed browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed browser
 	$(BIN)/python benchmarks/bench_run.py
+	$(BIN)/python benchmarks/bench_dashboard.py

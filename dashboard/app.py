@@ -13,6 +13,7 @@ from functools import lru_cache
 import dash
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
+from gunicorn.app.base import BaseApplication
 
 from dashboard import security
 
@@ -109,25 +110,33 @@ def create_app() -> dash.Dash:
     return app
 
 
-def serve(
-    host: str = "127.0.0.1", port: int = 8050, production: bool = False, workers: int | None = None
-) -> None:
+class ProductionServer(BaseApplication):
+    """Gunicorn serving the dashboard: one worker process per core, 4 threads each."""
+
+    def __init__(self, host: str, port: int, workers: int | None = None):
+        self.bind = f"{host}:{port}"
+        self.workers = workers or os.cpu_count() or 1
+        super().__init__()
+
+    def load_config(self):
+        """Gunicorn settings (no config file is read)."""
+        self.cfg.set("bind", self.bind)
+        self.cfg.set("workers", self.workers)
+        self.cfg.set("worker_class", "gthread")
+        self.cfg.set("threads", 4)
+        self.cfg.set("limit_request_line", 8190)
+        self.cfg.set("limit_request_fields", 100)
+
+    def load(self):
+        """The WSGI application: Flask under Dash, debug off."""
+        app = create_app()
+        app.server.debug = False
+        return app.server
+
+
+def serve(host: str = "127.0.0.1", port: int = 8050, production: bool = False) -> None:
     """Run the dashboard: Flask's threaded server, or gunicorn with one worker per core."""
-    if not production:
+    if production:
+        ProductionServer(host, port).run()
+    else:
         create_app().run(host=host, port=port, debug=False, threaded=True)
-        return
-    from gunicorn.app.base import BaseApplication
-
-    class _Gunicorn(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers or os.cpu_count() or 1)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", 4)
-            self.cfg.set("limit_request_line", 8190)
-            self.cfg.set("accesslog", None)
-
-        def load(self):
-            return create_app().server
-
-    _Gunicorn().run()

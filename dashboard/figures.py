@@ -172,19 +172,21 @@ def _stage_bands(layout: dict, result: RunResult) -> None:
     layout["yaxis"]["range"] = [0, 1]
 
 
-def cost_figure(result: RunResult, year: int) -> dict:
-    """The paper's two cost curves with the region's operating point in ``year``."""
-    frame = result.frame
-    row = frame.loc[year]
-    digital_x = _values(row.filter(like="Digital scale grid["))
-    traditional_x = _values(row.filter(like="Traditional scale grid["))
+def cost_figure(result: RunResult, year: int, curves) -> dict:
+    """The paper's two cost curves with the region's operating point in ``year``.
+
+    ``curves`` is one row of the model's curve variables (``name[point]`` -> value).
+    """
+    row = result.frame.loc[year]
+    digital_x = _values(curves.filter(like="Digital scale grid["))
+    traditional_x = _values(curves.filter(like="Traditional scale grid["))
     data = [
         {
             "type": "scatter",
             "mode": "lines",
             "name": "Digital average unit cost",
             "x": digital_x,
-            "y": _values(row.filter(like="Digital unit cost curve[")),
+            "y": _values(curves.filter(like="Digital unit cost curve[")),
             "line": {"color": "#1f5fbf", "width": 3},
         },
         {
@@ -192,7 +194,7 @@ def cost_figure(result: RunResult, year: int) -> dict:
             "mode": "lines",
             "name": "Digital marginal cost",
             "x": digital_x,
-            "y": _values(row.filter(like="Digital marginal cost curve[")),
+            "y": _values(curves.filter(like="Digital marginal cost curve[")),
             "line": {"color": "#1f5fbf", "dash": "dash"},
         },
         {
@@ -210,7 +212,7 @@ def cost_figure(result: RunResult, year: int) -> dict:
             "mode": "lines",
             "name": "Traditional marginal cost",
             "x": traditional_x,
-            "y": _values(row.filter(like="Traditional marginal cost curve[")),
+            "y": _values(curves.filter(like="Traditional marginal cost curve[")),
             "line": {"color": "#d9730d", "width": 3},
             "xaxis": "x2",
             "yaxis": "y2",

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import pandas as pd
+
 from flywheel import RunResult, Scenario, simulate
 from flywheel.simulate import DEFAULT_VARIABLES
 
@@ -14,13 +16,18 @@ from flywheel.simulate import DEFAULT_VARIABLES
 DASHBOARD_VARIABLES = tuple(DEFAULT_VARIABLES) + (
     "Total public digital spending nominal",
     "Policy start year",
+    "Growth stage threshold",
+    "Transformation stage threshold",
+)
+#: The cost curves on their scale grids: subscripted variables that depend on model
+#: constants only, never on a lever, so they are read once (pysd evaluates subscripted
+#: variables through xarray, which would more than double the cost of every run).
+CURVE_VARIABLES = (
     "Digital unit cost curve",
     "Digital marginal cost curve",
     "Digital scale grid",
     "Traditional marginal cost curve",
     "Traditional scale grid",
-    "Growth stage threshold",
-    "Transformation stage threshold",
 )
 
 
@@ -38,6 +45,12 @@ def run(levers: dict[str, float]) -> RunResult:
     0.085
     """
     return _run(tuple(sorted(levers.items())))
+
+
+@lru_cache(maxsize=1)
+def cost_curves() -> pd.Series:
+    """The cost curves and their grids (one value per ``name[point]``), from the model."""
+    return simulate(variables=list(CURVE_VARIABLES)).frame.iloc[0]
 
 
 def baseline() -> RunResult:

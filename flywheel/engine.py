@@ -4,8 +4,9 @@ This is the only module that imports pysd. Two pysd behaviours shape it:
 
 * parameters set in ``run(params=...)`` persist into the next run, so every run
   passes the value of every constant that any earlier run on that model changed;
-* a pysd model must not be shared between threads, and cannot be copied, so each
-  thread loads its own model from the translated file.
+* a pysd model must not be shared between threads, and cannot be copied, so models
+  are loaded from the translated file into a pool: a run checks one out, uses it alone
+  and returns it (servers that start a thread per request reuse loaded models).
 
 The translated ``.py`` is a build artefact: it is written to a cache folder keyed by
 the SHA-256 of the model file and the pysd version, never next to the model.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import queue
 import shutil
 import tempfile
 import threading
@@ -107,6 +109,14 @@ def _limits(value) -> tuple[float | None, float | None]:
     return (clean(value[0]), clean(value[1]))
 
 
+@dataclass
+class _Slot:
+    """A loaded pysd model and the constants it currently holds at a set value."""
+
+    model: object
+    current: dict[str, float]
+
+
 class Engine:
     """A translated model that runs in any thread without sharing state.
 
@@ -127,8 +137,9 @@ class Engine:
     def __init__(self, mdl_path: Path):
         self.mdl_path = Path(mdl_path)
         self.py_file = translated_model_file(self.mdl_path)
-        self._local = threading.local()
-        model = self._model()
+        self._pool: queue.SimpleQueue[_Slot] = queue.SimpleQueue()
+        slot = self._checkout()
+        model = slot.model
         self.variables: dict[str, Variable] = {}
         for row in model.doc.to_dict("records"):
             subscripts = row.get("Subscripts")
@@ -154,16 +165,16 @@ class Engine:
         self.final_time = float(model.components.final_time())
         self.saveper = float(model.components.saveper())
         self.dependencies: dict[str, dict] = dict(model.dependencies)
+        self._pool.put(slot)
 
-    def _model(self):
-        model = getattr(self._local, "model", None)
-        if model is None:
+    def _checkout(self) -> _Slot:
+        """A model no other thread is using: a free one from the pool, or a new one."""
+        try:
+            return self._pool.get_nowait()
+        except queue.Empty:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                model = pysd.load(str(self.py_file))
-            self._local.model = model
-            self._local.current = {}  # constants this thread's model holds at a set value
-        return model
+                return _Slot(pysd.load(str(self.py_file)), {})
 
     def variable(self, name: str) -> Variable:
         """Look a variable up by its model name (any case) or its Python name.
@@ -201,8 +212,13 @@ class Engine:
         pandas.DataFrame
             One row per saved year (integer index), one column per variable.
         """
-        model = self._model()
-        current = self._local.current
+        slot = self._checkout()
+        frame = self._run(slot, params, columns, time_step)  # on error the slot is dropped
+        self._pool.put(slot)
+        return frame
+
+    def _run(self, slot: _Slot, params, columns, time_step) -> pd.DataFrame:
+        current = slot.current
         wanted = {name: self.defaults[name] for name in current}
         for name, value in params.items():
             variable = self.variable(name)
@@ -212,7 +228,7 @@ class Engine:
         # pysd keeps what earlier runs set: send only the constants whose value must change
         changes = {name: value for name, value in wanted.items() if current.get(name) != value}
         current.update(changes)
-        frame = model.run(
+        frame = slot.model.run(
             params=changes or None,
             return_columns=list(columns),
             time_step=time_step or self.time_step,

@@ -272,7 +272,7 @@ def update(values, compare, cost_year, ids, saved):
     )
     return (
         *charts,
-        figures.cost_figure(result, year),
+        figures.cost_figure(result, year, runs.cost_curves()),
         _cards(runs.headline(result, base)),
         state.to_query(levers),
         " ".join(messages),
