@@ -1,6 +1,6 @@
 """Take the README's screenshots of the dashboard in headless Chromium.
 
-    python tools/screenshots.py      # writes docs/screenshots/*.png
+Usage: ``python tools/screenshots.py`` (writes ``docs/screenshots/*.png``).
 """
 
 import logging
