@@ -1,4 +1,4 @@
-"""Command line: ``flywheel run | serve | levers | scenarios | check | info``.
+"""Command line: ``flywheel run | serve | calibrate | levers | scenarios | check | info``.
 
 Every subcommand is a function taking parsed arguments and returning an exit code;
 ``main(argv)`` returns the code, so tests call it in-process. Exit codes: 0 success,
@@ -83,12 +83,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         scenario = scenario.with_levers(_parse_sets(args.set))
     variables = _variables(args.vars)
     _check_out(args.out)
-    result = simulate(scenario, variables)
+    result = simulate(scenario, variables, baseline=args.baseline)
     changed = dict(scenario.levers)
-    baseline = simulate(Scenario(), variables) if changed else None
+    baseline = simulate(Scenario(), variables, baseline=args.baseline) if changed else None
 
     title = scenario.title or scenario.name
-    print(f"Scenario: {title}" + (" with --set changes" if args.set else ""))
+    print(f"Scenario: {title}" + (" with --set changes" if args.set else "")
+          + f" (baseline: {result.baseline})")
     if changed:
         print("Levers: " + ", ".join(f"{key}={value:g}" for key, value in changed.items()))
     summary = result.summary(SUMMARY_YEARS, baseline=baseline)
@@ -180,6 +181,68 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Fit the model to data; write a JSON and an HTML report; save the calibrated baseline."""
+    import json
+
+    from calibration.country import check_iso3, country_params, country_series
+    from calibration.fit import calibrate
+    from calibration.report import baseline_document, text_report, write_reports
+    from calibration.series import load_params, load_series, series_from_files
+    from flywheel.baselines import CALIBRATED_DIR, load_baseline
+    from flywheel.paths import MODELS_DIR
+
+    if args.holdout is not None and not 2006 <= args.holdout <= 2049:
+        raise InputError(f"--holdout {args.holdout}: must be a year between 2006 and 2049")
+    if args.country:
+        region = check_iso3(args.country).lower()
+        series = country_series(region)
+        params = load_params(Path(args.params)) if args.params else country_params(series)
+        title = f"Calibration for {region.upper()}"
+    else:
+        region = "china"
+        series = _data_series(args.data, load_series, series_from_files)
+        params = load_params(Path(args.params)) if args.params else load_params()
+        title = "Calibration for China (national level)"
+    base = None if args.country else "model"  # China is fitted from the model file's constants
+    result = calibrate(series, params, method=args.method, seed=args.seed, holdout=args.holdout,
+                       progress=True, baseline=base)
+    print(text_report(result))
+    out = Path(args.out) if args.out else MODELS_DIR.parent / "calibration" / "output" / region
+    json_path, html_path = write_reports(result, out, title)
+    print(f"\nReports: {json_path} and {html_path}")
+    if not result.success:
+        print("The fit did not converge: no baseline saved.")
+        return 1
+    if not args.no_save:
+        document = baseline_document(result, region.upper())
+        if args.country:  # self-contained: China's calibrated constants plus the country's own
+            document["params"] = {**load_baseline(None).params, **result.params}
+        CALIBRATED_DIR.mkdir(parents=True, exist_ok=True)
+        target = CALIBRATED_DIR / f"{region}.json"
+        target.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+        load_baseline.cache_clear()
+        print(f"Baseline saved: {target} (use it with: flywheel run --baseline {region})")
+    return 0
+
+
+def _data_series(data, load_default, from_files):
+    if not data:
+        return load_default()
+    files = []
+    for item in data:
+        path = Path(item)
+        if path.is_dir():
+            files += sorted(path.glob("*.csv"))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputError(f"--data {item}: no such file or folder")
+    if not files:
+        raise InputError("--data: no CSV files found")
+    return from_files(files)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Start the dashboard."""
     if not 0 < args.port < 65536:
@@ -205,7 +268,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--vars", action="append", metavar="A,B", help="extra model variables to write"
     )
     run.add_argument("--out", metavar="FILE", help="write results to FILE.csv or FILE.json")
+    run.add_argument("--baseline", metavar="NAME|FILE",
+                     help="calibrated baseline (default china; 'model' = uncalibrated)")
     run.set_defaults(func=cmd_run)
+
+    calib = commands.add_parser("calibrate", help="fit the model to data and save the baseline")
+    calib.add_argument("--data", action="append", metavar="DIR|FILE",
+                       help="your own series: CSV files named after a series (e.g. egdi.csv)")
+    calib.add_argument("--params", metavar="FILE", help="parameter spec (TOML) instead of the default")
+    calib.add_argument("--method", choices=("local", "global"), default="local")
+    calib.add_argument("--holdout", type=int, metavar="YEAR", help="fit up to YEAR, test on later years")
+    calib.add_argument("--seed", type=int, default=0, help="seed of the global search")
+    calib.add_argument("--out", metavar="DIR", help="folder for result.json and report.html")
+    calib.add_argument("--country", metavar="ISO3", help="recalibrate for another country")
+    calib.add_argument("--no-save", action="store_true", help="do not save the calibrated baseline")
+    calib.set_defaults(func=cmd_calibrate)
 
     serve = commands.add_parser("serve", help="start the dashboard (http://127.0.0.1:8050)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")

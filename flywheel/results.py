@@ -35,6 +35,7 @@ class RunResult:
     frame: pd.DataFrame
     units: dict[str, str]
     scenario: Scenario
+    baseline: str = ""
 
     def unit(self, column: str) -> str:
         """Unit of a column (subscripted columns share their variable's unit)."""
@@ -98,6 +99,7 @@ class RunResult:
         elif path.suffix.lower() == ".json":
             payload = {
                 "scenario": self.scenario.to_dict(),
+                "baseline": self.baseline,
                 "years": [int(year) for year in self.frame.index],
                 "variables": {
                     column: {"unit": self.unit(column), "values": self.frame[column].tolist()}

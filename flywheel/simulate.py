@@ -56,6 +56,7 @@ def simulate(
     variables: Sequence[str] | None = None,
     time_step: float | None = None,
     params: Mapping[str, float] | None = None,
+    baseline: str | None = None,
 ) -> RunResult:
     """Run the model for a scenario, 2005-2050; a pure function of its arguments.
 
@@ -69,6 +70,9 @@ def simulate(
         Integration step (the model's TIME STEP if omitted).
     params : mapping, optional
         Other model constants to set (used by calibration), by model name.
+    baseline : str, optional
+        Calibrated baseline to start from (a name in ``models/calibrated`` or a file);
+        the default one if omitted, ``"model"`` for the model file's own constants.
 
     Returns
     -------
@@ -83,10 +87,15 @@ def simulate(
     """
     from flywheel.levers import load_levers
 
+    from flywheel.baselines import load_baseline
+
     scenario = scenario or Scenario()
     model = engine()
-    values = load_levers().model_params(scenario.levers)
-    lever_names = set(values)
+    calibrated = load_baseline(baseline)
+    values = dict(calibrated.params)
+    levers = load_levers().model_params(scenario.levers)
+    values.update(levers)
+    lever_names = set(levers)
     for name, value in (params or {}).items():
         variable = model.variable(name)
         if variable.name in lever_names:
@@ -95,4 +104,4 @@ def simulate(
     columns = [model.variable(name).name for name in (variables or DEFAULT_VARIABLES)]
     frame = model.run(values, columns, time_step=time_step)
     units = {name: model.variables[name].units for name in columns}
-    return RunResult(frame=frame, units=units, scenario=scenario)
+    return RunResult(frame=frame, units=units, scenario=scenario, baseline=calibrated.name)

@@ -1,0 +1,1 @@
+"""Calibration of the flywheel model to observed data: loading, fitting, statistics, reports."""

@@ -1,0 +1,240 @@
+"""Fit model constants to observed series (scipy), shaped like lmfit's minimizer.
+
+``calibrate(series, params, method=...)`` returns a :class:`CalibrationResult` with the
+estimates, their uncertainty (from the Jacobian at the solution), correlation
+warnings, per-series fit statistics and, with a holdout year, the errors on the years
+after it. Parameters are searched in [0, 1]-normalised space for good conditioning.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import differential_evolution, least_squares
+
+from calibration.series import Param, Series
+from calibration.stats import fit_statistics
+from flywheel import simulate
+
+CORRELATION_WARNING = 0.9
+
+
+class NonFiniteObjective(ArithmeticError):
+    """The model gave NaN or infinite values for some parameter values."""
+
+
+class Objective:
+    """Weighted, normalised residuals of the model against the observations.
+
+    Each series contributes ``sqrt(weight / n) * (model - observed) / mean|observed|`` at
+    its observed years only (years without data are simply absent, never zero), so
+    neither a series' unit nor its number of points dominates.
+    """
+
+    def __init__(self, series: list[Series], params: list[Param], holdout: int | None = None,
+                 baseline: str | None = None, progress: bool = False):
+        self.series, self.params, self.holdout, self.baseline = series, params, holdout, baseline
+        self.low = np.array([p.low for p in params])
+        self.span = np.array([p.high - p.low for p in params])
+        self.variables = list(dict.fromkeys(s.variable for s in series))
+        self.fitted = {s.name: self._years(s, fitted=True) for s in series}
+        self.evaluations, self.best, self.progress, self.started = 0, math.inf, progress, time.monotonic()
+
+    def _years(self, series: Series, fitted: bool) -> pd.Index:
+        years = series.observations.values.index
+        if self.holdout is None:
+            return years if fitted else years[:0]
+        return years[years <= self.holdout] if fitted else years[years > self.holdout]
+
+    def values(self, x) -> dict[str, float]:
+        """Parameter values from the normalised vector ``x``."""
+        return {p.name: float(v) for p, v in zip(self.params, self.low + np.clip(x, 0, 1) * self.span, strict=True)}
+
+    def normalise(self, values: dict[str, float]) -> np.ndarray:
+        """The normalised vector of parameter values."""
+        return (np.array([values[p.name] for p in self.params]) - self.low) / self.span
+
+    def run(self, values: dict[str, float]) -> pd.DataFrame:
+        """Simulate with the given parameter values."""
+        return simulate(variables=self.variables, params=values, baseline=self.baseline).frame
+
+    def __call__(self, x) -> np.ndarray:
+        values = self.values(x)
+        frame = self.run(values)
+        parts = []
+        for series in self.series:
+            years = self.fitted[series.name]
+            observed = series.observations.values.loc[years].to_numpy()
+            model = series.model_values(frame).loc[years].to_numpy()
+            parts.append(math.sqrt(series.weight / len(years)) * (model - observed) / np.mean(np.abs(observed)))
+        residuals = np.concatenate(parts)
+        self.evaluations += 1
+        if not np.all(np.isfinite(residuals)):
+            raise NonFiniteObjective(f"the model gave non-finite values for {values}")
+        cost = float(residuals @ residuals)
+        self.best = min(self.best, cost)
+        if self.progress and self.evaluations % 10 == 0:
+            print(f"\rfitting: {self.evaluations} runs, best objective {self.best:.5f}, "
+                  f"{time.monotonic() - self.started:.0f} s", end="", file=sys.stderr, flush=True)
+        return residuals
+
+
+@dataclass
+class CalibrationResult:
+    """Outcome of a fit: estimates, uncertainty, statistics and the fitted run."""
+
+    success: bool
+    message: str
+    method: str
+    seed: int
+    holdout: int | None
+    params: dict[str, float]
+    initial: dict[str, float]
+    bounds: dict[str, tuple[float, float]]
+    std_errors: dict[str, float]
+    correlations: dict[str, dict[str, float]]
+    warnings: list[str]
+    statistics: dict[str, dict]
+    evaluations: int
+    seconds: float
+    objective: float
+    frame: pd.DataFrame = field(repr=False)
+    series: list[Series] = field(repr=False)
+
+    def to_dict(self) -> dict:
+        """Everything but the run itself, JSON-ready (NaN written as null)."""
+        def clean(value):
+            if isinstance(value, float):
+                return value if math.isfinite(value) else None
+            if isinstance(value, dict):
+                return {k: clean(v) for k, v in value.items()}
+            if isinstance(value, (list, tuple)):
+                return [clean(v) for v in value]
+            return value
+
+        return clean({
+            "success": self.success, "message": self.message, "method": self.method,
+            "seed": self.seed, "holdout": self.holdout, "objective": self.objective,
+            "evaluations": self.evaluations, "seconds": round(self.seconds, 1),
+            "params": self.params, "initial": self.initial,
+            "bounds": {k: list(v) for k, v in self.bounds.items()},
+            "std_errors": self.std_errors, "correlations": self.correlations,
+            "warnings": self.warnings, "statistics": self.statistics,
+            "observations": {s.name: {"label": s.label, "variable": s.variable,
+                                      "years": [int(y) for y in s.observations.values.index],
+                                      "values": s.observations.values.tolist(),
+                                      "model": s.model_values(self.frame).loc[s.observations.values.index].tolist()}
+                             for s in self.series},
+        })
+
+
+def _uncertainty(objective: Objective, jacobian: np.ndarray, residuals: np.ndarray, x: np.ndarray):
+    """Standard errors and correlations from the Jacobian (parameters at a bound excluded)."""
+    names = [p.name for p in objective.params]
+    warnings = []
+    at_bound = (x < 1e-3) | (x > 1 - 1e-3)
+    for name in np.array(names)[at_bound]:
+        warnings.append(f"'{name}' ended at a bound of its range: the range may be too narrow "
+                        "(no standard error)")
+    free = np.flatnonzero(~at_bound)
+    sd = np.full(len(names), np.nan)
+    corr = np.full((len(names), len(names)), np.nan)
+    if len(free):
+        dof = max(len(residuals) - len(free), 1)
+        variance = float(residuals @ residuals) / dof
+        jtj = jacobian[:, free].T @ jacobian[:, free]
+        if np.linalg.matrix_rank(jtj) < len(free):
+            warnings.append("some parameters are not identifiable from these data (singular Jacobian)")
+        cov = np.linalg.pinv(jtj) * variance * np.outer(objective.span[free], objective.span[free])
+        sd_free = np.sqrt(np.clip(np.diag(cov), 0, None))
+        sd[free] = sd_free
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr[np.ix_(free, free)] = np.clip(cov / np.outer(sd_free, sd_free), -1, 1)
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            if abs(corr[i, j]) > CORRELATION_WARNING:
+                warnings.append(f"'{names[i]}' and '{names[j]}' are strongly correlated ({corr[i, j]:+.2f}): "
+                                "the data cannot tell them apart well")
+    correlations = {a: {b: float(corr[i, j]) for j, b in enumerate(names)} for i, a in enumerate(names)}
+    return dict(zip(names, sd.tolist(), strict=True)), correlations, warnings
+
+
+def calibrate(series: list[Series], params: list[Param], method: str = "local", seed: int = 0,
+              holdout: int | None = None, progress: bool = False, baseline: str | None = None,
+              max_evaluations: int = 2000) -> CalibrationResult:
+    """Fit ``params`` to ``series``.
+
+    Parameters
+    ----------
+    series, params : lists
+        What to fit to and what to estimate (see :mod:`calibration.series`).
+    method : {"local", "global"}
+        ``local``: bounded trust-region least squares from the initial values;
+        ``global``: seeded differential evolution over the bounds, then ``local``.
+    seed : int
+        Seed of the global search (the local fit is deterministic).
+    holdout : int, optional
+        Fit only years up to ``holdout``; report errors on the later years.
+    baseline : str, optional
+        Calibrated baseline whose other constants stay in force (``None``: the default).
+
+    Examples
+    --------
+    >>> from calibration.series import load_params, load_series
+    >>> result = calibrate(load_series(only=["egdi"]), load_params()[4:6], max_evaluations=40)
+    >>> sorted(result.params)
+    ['Government building rate', 'Initial digital government']
+    """
+    if method not in ("local", "global"):
+        raise ValueError("method must be 'local' or 'global'")
+    objective = Objective(series, params, holdout, baseline, progress)
+    start = time.monotonic()
+    x0 = objective.normalise({p.name: p.initial for p in params})
+    message = ""
+    try:
+        if method == "global":
+            search = differential_evolution(
+                lambda x: float(np.sum(objective(x) ** 2)), [(0.0, 1.0)] * len(params), seed=seed,
+                popsize=5, maxiter=12, tol=1e-6, polish=False, init="latinhypercube",
+            )
+            x0 = search.x
+            message = f"global search: {search.message}; "
+        fit = least_squares(objective, x0, bounds=(0.0, 1.0), method="trf", diff_step=1e-4,
+                            x_scale=1.0, max_nfev=max_evaluations)
+        success = bool(fit.success)
+        message += f"local fit: {fit.message}"
+        x, residuals, jacobian = fit.x, fit.fun, fit.jac
+    except NonFiniteObjective as error:
+        success, message = False, f"fit failed: {error}"
+        x, residuals, jacobian = x0, np.full(1, np.nan), np.zeros((1, len(params)))
+    if progress:
+        print(file=sys.stderr)
+    values = objective.values(x)
+    frame = objective.run(values)
+    std_errors, correlations, warnings = (
+        _uncertainty(objective, jacobian, residuals, x) if success else ({}, {}, [])
+    )
+    statistics = {}
+    for s in series:
+        model = s.model_values(frame)
+        observed = s.observations.values
+        fitted_years, later_years = objective._years(s, True), objective._years(s, False)
+        statistics[s.name] = {
+            "label": s.label,
+            "fit": fit_statistics(model.loc[fitted_years], observed.loc[fitted_years]),
+            "holdout": fit_statistics(model.loc[later_years], observed.loc[later_years])
+            if len(later_years) else None,
+        }
+    return CalibrationResult(
+        success=success, message=message, method=method, seed=seed, holdout=holdout,
+        params=values, initial={p.name: p.initial for p in params},
+        bounds={p.name: (p.low, p.high) for p in params}, std_errors=std_errors,
+        correlations=correlations, warnings=warnings, statistics=statistics,
+        evaluations=objective.evaluations, seconds=time.monotonic() - start,
+        objective=float(np.sum(residuals**2)) if success else math.nan, frame=frame, series=series,
+    )

@@ -1,0 +1,92 @@
+"""Calibrated baselines: model constants fitted to a region's data, applied to every run.
+
+A baseline file (``models/calibrated/<name>.json``, written by ``flywheel calibrate``)
+holds ``{"format": 1, "region": ..., "params": {model constant: value}, ...}``. Runs
+start from the model file's constants, then apply the active baseline's ``params``,
+then the scenario's levers. The default baseline is ``china``; ``model`` means the
+model file's own (uncalibrated) constants.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from flywheel.errors import InputError
+from flywheel.paths import MODELS_DIR
+
+CALIBRATED_DIR = MODELS_DIR / "calibrated"
+DEFAULT_BASELINE = "china"
+UNCALIBRATED = "model"
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A named set of calibrated model constants."""
+
+    name: str
+    params: dict[str, float] = field(default_factory=dict)
+    region: str = ""
+    info: dict = field(default_factory=dict)
+
+
+def baseline_names() -> list[str]:
+    """Names of the calibrated baselines shipped or saved in ``models/calibrated``."""
+    return sorted(path.stem for path in CALIBRATED_DIR.glob("*.json"))
+
+
+def parse_baseline(text: str, source: str, name: str) -> Baseline:
+    """Parse and check a baseline file's JSON text."""
+    from flywheel.levers import load_levers
+    from flywheel.simulate import engine
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{source}, line {error.lineno}, column {error.colno}: not valid JSON ({error.msg})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("params"), dict):
+        raise InputError(f"{source}: not a baseline file (needs format {FORMAT} and a params object)")
+    levers = {lever.name for lever in load_levers()}
+    params = {}
+    for key, value in data["params"].items():
+        variable = engine().variable(key)
+        if not variable.is_constant or variable.name in levers:
+            raise InputError(f"{source}: '{key}' is not a model constant a baseline may set")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise InputError(f"{source}: '{key}' must be a finite number")
+        params[variable.name] = float(value)
+    info = {k: v for k, v in data.items() if k not in ("params", "format")}
+    return Baseline(name, params, str(data.get("region", "")), info)
+
+
+@lru_cache(maxsize=32)
+def load_baseline(name_or_path: str | None = None) -> Baseline:
+    """The baseline called ``name_or_path`` (a name in ``models/calibrated`` or a file path).
+
+    ``None`` gives the default baseline (or the model's own constants if no calibrated
+    file exists); ``"model"`` always gives the model's own constants.
+
+    Examples
+    --------
+    >>> load_baseline("model").params
+    {}
+    """
+    if name_or_path == UNCALIBRATED:
+        return Baseline(UNCALIBRATED)
+    if name_or_path is None:
+        if DEFAULT_BASELINE not in baseline_names():
+            return Baseline(UNCALIBRATED)
+        name_or_path = DEFAULT_BASELINE
+    text = str(name_or_path)
+    path = CALIBRATED_DIR / f"{text.lower()}.json" if text.lower() in baseline_names() else Path(text)
+    if not path.is_file():
+        raise InputError(
+            f"no baseline '{text}': not one of {', '.join(baseline_names() + [UNCALIBRATED])} and no such file"
+        )
+    if path.stat().st_size > 1_000_000:
+        raise InputError(f"{path}: file is larger than 1 MB")
+    return parse_baseline(path.read_text(encoding="utf-8-sig"), str(path), path.stem)
