@@ -36,14 +36,25 @@ class Objective:
     neither a series' unit nor its number of points dominates.
     """
 
-    def __init__(self, series: list[Series], params: list[Param], holdout: int | None = None,
-                 baseline: str | None = None, progress: bool = False):
+    def __init__(
+        self,
+        series: list[Series],
+        params: list[Param],
+        holdout: int | None = None,
+        baseline: str | None = None,
+        progress: bool = False,
+    ):
         self.series, self.params, self.holdout, self.baseline = series, params, holdout, baseline
         self.low = np.array([p.low for p in params])
         self.span = np.array([p.high - p.low for p in params])
         self.variables = list(dict.fromkeys(s.variable for s in series))
         self.fitted = {s.name: self._years(s, fitted=True) for s in series}
-        self.evaluations, self.best, self.progress, self.started = 0, math.inf, progress, time.monotonic()
+        self.evaluations, self.best, self.progress, self.started = (
+            0,
+            math.inf,
+            progress,
+            time.monotonic(),
+        )
 
     def _years(self, series: Series, fitted: bool) -> pd.Index:
         years = series.observations.values.index
@@ -53,7 +64,10 @@ class Objective:
 
     def values(self, x) -> dict[str, float]:
         """Parameter values from the normalised vector ``x``."""
-        return {p.name: float(v) for p, v in zip(self.params, self.low + np.clip(x, 0, 1) * self.span, strict=True)}
+        return {
+            p.name: float(v)
+            for p, v in zip(self.params, self.low + np.clip(x, 0, 1) * self.span, strict=True)
+        }
 
     def normalise(self, values: dict[str, float]) -> np.ndarray:
         """The normalised vector of parameter values."""
@@ -64,6 +78,7 @@ class Objective:
         return simulate(variables=self.variables, params=values, baseline=self.baseline).frame
 
     def __call__(self, x) -> np.ndarray:
+        """Residual vector for the normalised parameter vector ``x``."""
         values = self.values(x)
         frame = self.run(values)
         parts = []
@@ -71,7 +86,11 @@ class Objective:
             years = self.fitted[series.name]
             observed = series.observations.values.loc[years].to_numpy()
             model = series.model_values(frame).loc[years].to_numpy()
-            parts.append(math.sqrt(series.weight / len(years)) * (model - observed) / np.mean(np.abs(observed)))
+            parts.append(
+                math.sqrt(series.weight / len(years))
+                * (model - observed)
+                / np.mean(np.abs(observed))
+            )
         residuals = np.concatenate(parts)
         self.evaluations += 1
         if not np.all(np.isfinite(residuals)):
@@ -79,8 +98,13 @@ class Objective:
         cost = float(residuals @ residuals)
         self.best = min(self.best, cost)
         if self.progress and self.evaluations % 10 == 0:
-            print(f"\rfitting: {self.evaluations} runs, best objective {self.best:.5f}, "
-                  f"{time.monotonic() - self.started:.0f} s", end="", file=sys.stderr, flush=True)
+            print(
+                f"\rfitting: {self.evaluations} runs, best objective {self.best:.5f}, "
+                f"{time.monotonic() - self.started:.0f} s",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
         return residuals
 
 
@@ -108,6 +132,7 @@ class CalibrationResult:
 
     def to_dict(self) -> dict:
         """Everything but the run itself, JSON-ready (NaN written as null)."""
+
         def clean(value):
             if isinstance(value, float):
                 return value if math.isfinite(value) else None
@@ -117,20 +142,37 @@ class CalibrationResult:
                 return [clean(v) for v in value]
             return value
 
-        return clean({
-            "success": self.success, "message": self.message, "method": self.method,
-            "seed": self.seed, "holdout": self.holdout, "objective": self.objective,
-            "evaluations": self.evaluations, "seconds": round(self.seconds, 1),
-            "params": self.params, "initial": self.initial,
-            "bounds": {k: list(v) for k, v in self.bounds.items()},
-            "std_errors": self.std_errors, "correlations": self.correlations,
-            "warnings": self.warnings, "statistics": self.statistics,
-            "observations": {s.name: {"label": s.label, "variable": s.variable,
-                                      "years": [int(y) for y in s.observations.values.index],
-                                      "values": s.observations.values.tolist(),
-                                      "model": s.model_values(self.frame).loc[s.observations.values.index].tolist()}
-                             for s in self.series},
-        })
+        return clean(
+            {
+                "success": self.success,
+                "message": self.message,
+                "method": self.method,
+                "seed": self.seed,
+                "holdout": self.holdout,
+                "objective": self.objective,
+                "evaluations": self.evaluations,
+                "seconds": round(self.seconds, 1),
+                "params": self.params,
+                "initial": self.initial,
+                "bounds": {k: list(v) for k, v in self.bounds.items()},
+                "std_errors": self.std_errors,
+                "correlations": self.correlations,
+                "warnings": self.warnings,
+                "statistics": self.statistics,
+                "observations": {
+                    s.name: {
+                        "label": s.label,
+                        "variable": s.variable,
+                        "years": [int(y) for y in s.observations.values.index],
+                        "values": s.observations.values.tolist(),
+                        "model": s.model_values(self.frame)
+                        .loc[s.observations.values.index]
+                        .tolist(),
+                    }
+                    for s in self.series
+                },
+            }
+        )
 
 
 def _uncertainty(objective: Objective, jacobian: np.ndarray, residuals: np.ndarray, x: np.ndarray):
@@ -139,8 +181,10 @@ def _uncertainty(objective: Objective, jacobian: np.ndarray, residuals: np.ndarr
     warnings = []
     at_bound = (x < 1e-3) | (x > 1 - 1e-3)
     for name in np.array(names)[at_bound]:
-        warnings.append(f"'{name}' ended at a bound of its range: the range may be too narrow "
-                        "(no standard error)")
+        warnings.append(
+            f"'{name}' ended at a bound of its range: the range may be too narrow "
+            "(no standard error)"
+        )
     free = np.flatnonzero(~at_bound)
     sd = np.full(len(names), np.nan)
     corr = np.full((len(names), len(names)), np.nan)
@@ -149,7 +193,9 @@ def _uncertainty(objective: Objective, jacobian: np.ndarray, residuals: np.ndarr
         variance = float(residuals @ residuals) / dof
         jtj = jacobian[:, free].T @ jacobian[:, free]
         if np.linalg.matrix_rank(jtj) < len(free):
-            warnings.append("some parameters are not identifiable from these data (singular Jacobian)")
+            warnings.append(
+                "some parameters are not identifiable from these data (singular Jacobian)"
+            )
         cov = np.linalg.pinv(jtj) * variance * np.outer(objective.span[free], objective.span[free])
         sd_free = np.sqrt(np.clip(np.diag(cov), 0, None))
         sd[free] = sd_free
@@ -158,15 +204,26 @@ def _uncertainty(objective: Objective, jacobian: np.ndarray, residuals: np.ndarr
     for i in range(len(names)):
         for j in range(i + 1, len(names)):
             if abs(corr[i, j]) > CORRELATION_WARNING:
-                warnings.append(f"'{names[i]}' and '{names[j]}' are strongly correlated ({corr[i, j]:+.2f}): "
-                                "the data cannot tell them apart well")
-    correlations = {a: {b: float(corr[i, j]) for j, b in enumerate(names)} for i, a in enumerate(names)}
+                warnings.append(
+                    f"'{names[i]}' and '{names[j]}' are strongly correlated ({corr[i, j]:+.2f}): "
+                    "the data cannot tell them apart well"
+                )
+    correlations = {
+        a: {b: float(corr[i, j]) for j, b in enumerate(names)} for i, a in enumerate(names)
+    }
     return dict(zip(names, sd.tolist(), strict=True)), correlations, warnings
 
 
-def calibrate(series: list[Series], params: list[Param], method: str = "local", seed: int = 0,
-              holdout: int | None = None, progress: bool = False, baseline: str | None = None,
-              max_evaluations: int = 2000) -> CalibrationResult:
+def calibrate(
+    series: list[Series],
+    params: list[Param],
+    method: str = "local",
+    seed: int = 0,
+    holdout: int | None = None,
+    progress: bool = False,
+    baseline: str | None = None,
+    max_evaluations: int = 2000,
+) -> CalibrationResult:
     """Fit ``params`` to ``series``.
 
     Parameters
@@ -186,7 +243,9 @@ def calibrate(series: list[Series], params: list[Param], method: str = "local", 
     Examples
     --------
     >>> from calibration.series import load_params, load_series
-    >>> result = calibrate(load_series(only=["egdi"]), load_params()[4:6], max_evaluations=40)
+    >>> wanted = ("Government building rate", "Initial digital government")
+    >>> params = [p for p in load_params() if p.name in wanted]
+    >>> result = calibrate(load_series(only=["egdi"]), params, max_evaluations=40)
     >>> sorted(result.params)
     ['Government building rate', 'Initial digital government']
     """
@@ -199,13 +258,26 @@ def calibrate(series: list[Series], params: list[Param], method: str = "local", 
     try:
         if method == "global":
             search = differential_evolution(
-                lambda x: float(np.sum(objective(x) ** 2)), [(0.0, 1.0)] * len(params), seed=seed,
-                popsize=5, maxiter=12, tol=1e-6, polish=False, init="latinhypercube",
+                lambda x: float(np.sum(objective(x) ** 2)),
+                [(0.0, 1.0)] * len(params),
+                seed=seed,
+                popsize=5,
+                maxiter=12,
+                tol=1e-6,
+                polish=False,
+                init="latinhypercube",
             )
             x0 = search.x
             message = f"global search: {search.message}; "
-        fit = least_squares(objective, x0, bounds=(0.0, 1.0), method="trf", diff_step=1e-4,
-                            x_scale=1.0, max_nfev=max_evaluations)
+        fit = least_squares(
+            objective,
+            x0,
+            bounds=(0.0, 1.0),
+            method="trf",
+            diff_step=1e-4,
+            x_scale=1.0,
+            max_nfev=max_evaluations,
+        )
         success = bool(fit.success)
         message += f"local fit: {fit.message}"
         x, residuals, jacobian = fit.x, fit.fun, fit.jac
@@ -228,13 +300,25 @@ def calibrate(series: list[Series], params: list[Param], method: str = "local", 
             "label": s.label,
             "fit": fit_statistics(model.loc[fitted_years], observed.loc[fitted_years]),
             "holdout": fit_statistics(model.loc[later_years], observed.loc[later_years])
-            if len(later_years) else None,
+            if len(later_years)
+            else None,
         }
     return CalibrationResult(
-        success=success, message=message, method=method, seed=seed, holdout=holdout,
-        params=values, initial={p.name: p.initial for p in params},
-        bounds={p.name: (p.low, p.high) for p in params}, std_errors=std_errors,
-        correlations=correlations, warnings=warnings, statistics=statistics,
-        evaluations=objective.evaluations, seconds=time.monotonic() - start,
-        objective=float(np.sum(residuals**2)) if success else math.nan, frame=frame, series=series,
+        success=success,
+        message=message,
+        method=method,
+        seed=seed,
+        holdout=holdout,
+        params=values,
+        initial={p.name: p.initial for p in params},
+        bounds={p.name: (p.low, p.high) for p in params},
+        std_errors=std_errors,
+        correlations=correlations,
+        warnings=warnings,
+        statistics=statistics,
+        evaluations=objective.evaluations,
+        seconds=time.monotonic() - start,
+        objective=float(np.sum(residuals**2)) if success else math.nan,
+        frame=frame,
+        series=series,
     )

@@ -48,13 +48,21 @@ def _number(text: str, where: str, column: str) -> float:
     raw = text.strip()
     lowered = raw.lower()
     if raw == "":
-        raise DataError(f"{where}, column '{column}': empty cell (remove the row: nothing is filled in)")
+        raise DataError(
+            f"{where}, column '{column}': empty cell (remove the row: nothing is filled in)"
+        )
     if lowered in _MISSING:
-        raise DataError(f"{where}, column '{column}': missing value {raw!r} (remove the row instead)")
+        raise DataError(
+            f"{where}, column '{column}': missing value {raw!r} (remove the row instead)"
+        )
     if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", raw):
-        raise DataError(f"{where}, column '{column}': {raw!r} has a thousands separator; write {raw.replace(',', '')}")
+        raise DataError(
+            f"{where}, column '{column}': {raw!r} has a thousands separator; write {raw.replace(',', '')}"
+        )
     if re.fullmatch(r"[+-]?\d+,\d+", raw):
-        raise DataError(f"{where}, column '{column}': {raw!r} has a decimal comma; write {raw.replace(',', '.')}")
+        raise DataError(
+            f"{where}, column '{column}': {raw!r} has a decimal comma; write {raw.replace(',', '.')}"
+        )
     try:
         number = float(raw)
     except ValueError:
@@ -121,7 +129,9 @@ def read_observations(
     header = [cell.strip().lower() for cell in header]
     missing = [column for column in REQUIRED if column not in header]
     if missing:
-        raise DataError(f"{label}, line 1: missing column(s) {', '.join(missing)}; header is {','.join(header)}")
+        raise DataError(
+            f"{label}, line 1: missing column(s) {', '.join(missing)}; header is {','.join(header)}"
+        )
     extra = [column for column in header if column not in REQUIRED + OPTIONAL]
     if extra:
         raise DataError(
@@ -154,11 +164,17 @@ def read_observations(
             raise DataError(f"{where}, column 'year': {record['year']!r} is not a whole year")
         year = int(year_number)
         if not HORIZON[0] <= year <= HORIZON[1]:
-            raise DataError(f"{where}, column 'year': {year} is outside the model's years {HORIZON[0]}-{HORIZON[1]}")
+            raise DataError(
+                f"{where}, column 'year': {year} is outside the model's years {HORIZON[0]}-{HORIZON[1]}"
+            )
         if year in years:
-            raise DataError(f"{where}, column 'year': {year} appears twice (also line {years[year]})")
+            raise DataError(
+                f"{where}, column 'year': {year} appears twice (also line {years[year]})"
+            )
         if previous is not None and year < previous:
-            raise DataError(f"{where}, column 'year': {year} comes after {previous}; sort the rows by year")
+            raise DataError(
+                f"{where}, column 'year': {year} comes after {previous}; sort the rows by year"
+            )
         value = _number(record["value"], where, "value")
         if (low is not None and value < low) or (high is not None and value > high):
             raise DataError(

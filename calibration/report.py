@@ -30,16 +30,24 @@ def _fmt(value, digits=3) -> str:
 
 def text_report(result: CalibrationResult) -> str:
     """A plain-text summary for the terminal."""
-    lines = [f"Calibration ({result.method}, seed {result.seed}): "
-             f"{'converged' if result.success else 'FAILED'} - {result.message}",
-             f"{result.evaluations} model runs in {result.seconds:.0f} s; objective {_fmt(result.objective)}",
-             "", "Fit per series" + (f" (fitted to {result.holdout}, holdout after)" if result.holdout else "")]
-    lines.append(f"  {'series':24s} {'n':>3s} {'R2':>7s} {'MAPE%':>7s} {'RMSE':>9s} {'UM':>5s} {'US':>5s} {'UC':>5s}"
-                 + ("   holdout MAPE%  RMSE" if result.holdout else ""))
+    lines = [
+        f"Calibration ({result.method}, seed {result.seed}): "
+        f"{'converged' if result.success else 'FAILED'} - {result.message}",
+        f"{result.evaluations} model runs in {result.seconds:.0f} s; objective {_fmt(result.objective)}",
+        "",
+        "Fit per series"
+        + (f" (fitted to {result.holdout}, holdout after)" if result.holdout else ""),
+    ]
+    lines.append(
+        f"  {'series':24s} {'n':>3s} {'R2':>7s} {'MAPE%':>7s} {'RMSE':>9s} {'UM':>5s} {'US':>5s} {'UC':>5s}"
+        + ("   holdout MAPE%  RMSE" if result.holdout else "")
+    )
     for name, stats in result.statistics.items():
         fit = stats["fit"]
-        row = (f"  {name:24s} {fit['n']:3d} {_fmt(fit['R2']):>7s} {_fmt(fit['MAPE']):>7s} "
-               f"{_fmt(fit['RMSE']):>9s} {_fmt(fit['UM'], 2):>5s} {_fmt(fit['US'], 2):>5s} {_fmt(fit['UC'], 2):>5s}")
+        row = (
+            f"  {name:24s} {fit['n']:3d} {_fmt(fit['R2']):>7s} {_fmt(fit['MAPE']):>7s} "
+            f"{_fmt(fit['RMSE']):>9s} {_fmt(fit['UM'], 2):>5s} {_fmt(fit['US'], 2):>5s} {_fmt(fit['UC'], 2):>5s}"
+        )
         if result.holdout:
             hold = stats["holdout"]
             row += f"   {_fmt(hold['MAPE']) if hold else 'no data':>13s}  {_fmt(hold['RMSE']) if hold else '':>5s}"
@@ -47,7 +55,9 @@ def text_report(result: CalibrationResult) -> str:
     lines += ["", "Parameters (estimate +- standard error; range)"]
     for name, value in result.params.items():
         low, high = result.bounds[name]
-        lines.append(f"  {name:40s} {value:10.4g} +- {_fmt(result.std_errors.get(name)):>8s}   [{low:g}, {high:g}]")
+        lines.append(
+            f"  {name:40s} {value:10.4g} +- {_fmt(result.std_errors.get(name)):>8s}   [{low:g}, {high:g}]"
+        )
     if result.warnings:
         lines += ["", "Warnings"] + [f"  - {warning}" for warning in result.warnings]
     return "\n".join(lines)
@@ -55,12 +65,26 @@ def text_report(result: CalibrationResult) -> str:
 
 def _figure(name: str, data: dict) -> go.Figure:
     figure = go.Figure()
-    figure.add_scatter(x=data["years"], y=data["model"], mode="lines+markers", name="model",
-                       line={"color": "#1f5fbf", "width": 3})
-    figure.add_scatter(x=data["years"], y=data["values"], mode="markers", name="observed",
-                       marker={"color": "#c22f2f", "size": 9})
-    figure.update_layout(title=data["label"], template="plotly_white", height=340,
-                         margin={"l": 50, "r": 10, "t": 50, "b": 40})
+    figure.add_scatter(
+        x=data["years"],
+        y=data["model"],
+        mode="lines+markers",
+        name="model",
+        line={"color": "#1f5fbf", "width": 3},
+    )
+    figure.add_scatter(
+        x=data["years"],
+        y=data["values"],
+        mode="markers",
+        name="observed",
+        marker={"color": "#c22f2f", "size": 9},
+    )
+    figure.update_layout(
+        title=data["label"],
+        template="plotly_white",
+        height=340,
+        margin={"l": 50, "r": 10, "t": 50, "b": 40},
+    )
     return figure
 
 
@@ -69,13 +93,26 @@ def html_report(result: CalibrationResult, title: str = "Calibration report") ->
     summary = result.to_dict()
     charts = []
     for index, (name, data) in enumerate(summary["observations"].items()):
-        charts.append(pio.to_html(_figure(name, data), full_html=False,
-                                  include_plotlyjs=index == 0, config={"displaylogo": False}))
+        charts.append(
+            pio.to_html(
+                _figure(name, data),
+                full_html=False,
+                include_plotlyjs=index == 0,
+                config={"displaylogo": False},
+            )
+        )
     rows = "".join(
         f"<tr><td>{html.escape(stats['label'])}</td><td>{stats['fit']['n']}</td>"
-        + "".join(f"<td>{_fmt(stats['fit'][key])}</td>" for key in ("R2", "MAPE", "RMSE", "UM", "US", "UC"))
-        + (f"<td>{_fmt(stats['holdout']['MAPE']) if stats['holdout'] else 'n/a'}</td>"
-           f"<td>{_fmt(stats['holdout']['RMSE']) if stats['holdout'] else 'n/a'}</td>" if result.holdout else "")
+        + "".join(
+            f"<td>{_fmt(stats['fit'][key])}</td>"
+            for key in ("R2", "MAPE", "RMSE", "UM", "US", "UC")
+        )
+        + (
+            f"<td>{_fmt(stats['holdout']['MAPE']) if stats['holdout'] else 'n/a'}</td>"
+            f"<td>{_fmt(stats['holdout']['RMSE']) if stats['holdout'] else 'n/a'}</td>"
+            if result.holdout
+            else ""
+        )
         + "</tr>"
         for stats in result.statistics.values()
     )
@@ -90,7 +127,8 @@ def html_report(result: CalibrationResult, title: str = "Calibration report") ->
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:24px auto;color:#222}}
-table{{border-collapse:collapse;margin:8px 0 20px}}td,th{{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left}}
+table{{border-collapse:collapse;margin:8px 0 20px}}
+td,th{{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left}}
 th{{background:#123a73;color:#fff}}.charts{{display:grid;grid-template-columns:1fr 1fr;gap:8px}}</style></head>
 <body><h1>{html.escape(title)}</h1>
 <p>{date.today().isoformat()} &middot; method {result.method}, seed {result.seed} &middot; {status}:
@@ -98,7 +136,7 @@ th{{background:#123a73;color:#fff}}.charts{{display:grid;grid-template-columns:1
 <h2>How well the model follows the data</h2><p>{EXPLAIN}</p>
 <table><tr><th>series</th><th>n</th><th>R²</th><th>MAPE %</th><th>RMSE</th><th>U<sup>M</sup></th>
 <th>U<sup>S</sup></th><th>U<sup>C</sup></th>{holdout_head}</tr>{rows}</table>
-<div class="charts">{''.join(charts)}</div>
+<div class="charts">{"".join(charts)}</div>
 <h2>Estimated parameters</h2><table><tr><th>parameter</th><th>estimate</th><th>standard error</th>
 <th>start</th><th>allowed range</th></tr>{params}</table>
 <h2>Warnings</h2><ul>{warnings}</ul></body></html>"""
@@ -124,8 +162,12 @@ def baseline_document(result: CalibrationResult, region: str) -> dict:
         "seed": result.seed,
         "holdout": result.holdout,
         "how_applied": "every run starts from the model file's constants, sets these params, "
-                       "then the scenario's levers (flywheel.baselines)",
+        "then the scenario's levers (flywheel.baselines)",
         "params": result.params,
-        "fit": {name: {k: stats["fit"][k] for k in ("n", "R2", "MAPE", "UM", "US", "UC")}
-                for name, stats in result.to_dict()["statistics"].items()},
+        "std_errors": {k: (v if math.isfinite(v) else None) for k, v in result.std_errors.items()},
+        "warnings": result.warnings,
+        "fit": {
+            name: {k: stats["fit"][k] for k in ("n", "R2", "MAPE", "UM", "US", "UC")}
+            for name, stats in result.to_dict()["statistics"].items()
+        },
     }

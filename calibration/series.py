@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomllib
 
 from calibration.loader import DataError, Observations, read_observations
 from flywheel.errors import InputError
@@ -80,8 +81,16 @@ def load_series(path: Path = SERIES_FILE, only: list[str] | None = None) -> list
             continue
         low, high = entry.get("range", [None, None])
         observations = read_observations(path.parent / file, (low, high), entry.get("iso3"), name)
-        series.append(Series(name, entry.get("label", name), variable, float(entry.get("scale", 1)),
-                             float(entry.get("weight", 1)), observations))
+        series.append(
+            Series(
+                name,
+                entry.get("label", name),
+                variable,
+                float(entry.get("scale", 1)),
+                float(entry.get("weight", 1)),
+                observations,
+            )
+        )
     if not series:
         raise InputError(f"{path}: no series to fit")
     return series
@@ -99,10 +108,20 @@ def series_from_files(files: list[Path]) -> list[Series]:
         stem = Path(file).stem
         entry = known.get(stem)
         if entry is None:
-            raise DataError(f"{file}: name the file after a series ({', '.join(known)}), e.g. egdi.csv")
+            raise DataError(
+                f"{file}: name the file after a series ({', '.join(known)}), e.g. egdi.csv"
+            )
         observations = read_observations(file, tuple(entry.get("range", [None, None])), name=stem)
-        series.append(Series(stem, entry.get("label", stem), entry["variable"],
-                             float(entry.get("scale", 1)), float(entry.get("weight", 1)), observations))
+        series.append(
+            Series(
+                stem,
+                entry.get("label", stem),
+                entry["variable"],
+                float(entry.get("scale", 1)),
+                float(entry.get("weight", 1)),
+                observations,
+            )
+        )
     return series
 
 
@@ -115,18 +134,29 @@ def load_params(path: Path = PARAMS_FILE) -> list[Param]:
     params = []
     for index, entry in enumerate(_read_toml(path).get("param", []), start=1):
         try:
-            param = Param(entry["name"], float(entry["low"]), float(entry["high"]),
-                          float(entry["initial"]), entry.get("why", ""))
+            param = Param(
+                entry["name"],
+                float(entry["low"]),
+                float(entry["high"]),
+                float(entry["initial"]),
+                entry.get("why", ""),
+            )
         except (KeyError, TypeError, ValueError) as error:
-            raise InputError(f"{path}: parameter #{index}: needs name, low, high, initial ({error})") from None
+            raise InputError(
+                f"{path}: parameter #{index}: needs name, low, high, initial ({error})"
+            ) from None
         variable = engine().variable(param.name)
         if not variable.is_constant or param.name in lever_names:
             raise InputError(f"{path}: '{param.name}' is not a model constant that may be fitted")
         if not param.low < param.high or not param.low <= param.initial <= param.high:
             raise InputError(f"{path}: '{param.name}': need low < high and initial within them")
         model_low, model_high = variable.limits
-        if (model_low is not None and param.low < model_low) or (model_high is not None and param.high > model_high):
-            raise InputError(f"{path}: '{param.name}': bounds leave the model's range [{model_low}, {model_high}]")
+        if (model_low is not None and param.low < model_low) or (
+            model_high is not None and param.high > model_high
+        ):
+            raise InputError(
+                f"{path}: '{param.name}': bounds leave the model's range [{model_low}, {model_high}]"
+            )
         params.append(param)
     if not params:
         raise InputError(f"{path}: no parameters to fit")

@@ -17,7 +17,12 @@ from gunicorn.app.base import BaseApplication
 
 from dashboard import security
 
-PAGES = ("dashboard.pages.explore", "dashboard.pages.flywheel", "dashboard.pages.model")
+PAGES = (
+    "dashboard.pages.explore",
+    "dashboard.pages.flywheel",
+    "dashboard.pages.calibration",
+    "dashboard.pages.model",
+)
 #: Largest request body the server accepts (an uploaded scenario is at most 100 kB).
 MAX_REQUEST_BYTES = 512 * 1024
 
@@ -91,7 +96,7 @@ def create_app() -> dash.Dash:
     --------
     >>> app = create_app()
     >>> sorted(page["path"] for page in dash.page_registry.values())
-    ['/', '/flywheel', '/model']
+    ['/', '/calibration', '/flywheel', '/model']
     """
     app = dash.Dash(
         __name__,

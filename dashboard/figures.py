@@ -80,6 +80,7 @@ def trajectory_figure(
     result: RunResult,
     base: RunResult,
     compares: list[tuple[str, RunResult]] = (),
+    observed=None,
 ) -> dict:
     """One main line over 2005-2050: baseline (grey, dashed), scenario, saved scenarios.
 
@@ -118,6 +119,17 @@ def trajectory_figure(
                 "x": years,
                 "y": _values(other.frame[variable], scale),
                 "line": {"color": COMPARE_COLOURS[index], "width": 2, "dash": "dot"},
+            }
+        )
+    if observed is not None and len(observed):
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "Observed",
+                "x": [int(year) for year in observed.index],
+                "y": _values(observed),
+                "marker": {"color": "#c22f2f", "size": 7, "symbol": "circle"},
             }
         )
     layout = _layout(title, unit)

@@ -53,6 +53,14 @@ def cost_curves() -> pd.Series:
     return simulate(variables=list(CURVE_VARIABLES)).frame.iloc[0]
 
 
+@lru_cache(maxsize=1)
+def observations() -> dict[str, tuple[float, pd.Series]]:
+    """Observed series by model variable: (model-to-data scale, values), from calibration/data."""
+    from calibration.series import load_series
+
+    return {s.variable: (s.scale, s.observations.values) for s in load_series()}
+
+
 def baseline() -> RunResult:
     """The baseline run (all levers at their defaults)."""
     return run({})

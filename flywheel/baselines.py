@@ -47,16 +47,28 @@ def parse_baseline(text: str, source: str, name: str) -> Baseline:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise InputError(f"{source}, line {error.lineno}, column {error.colno}: not valid JSON ({error.msg})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("params"), dict):
-        raise InputError(f"{source}: not a baseline file (needs format {FORMAT} and a params object)")
+        raise InputError(
+            f"{source}, line {error.lineno}, column {error.colno}: not valid JSON ({error.msg})"
+        ) from None
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != FORMAT
+        or not isinstance(data.get("params"), dict)
+    ):
+        raise InputError(
+            f"{source}: not a baseline file (needs format {FORMAT} and a params object)"
+        )
     levers = {lever.name for lever in load_levers()}
     params = {}
     for key, value in data["params"].items():
         variable = engine().variable(key)
         if not variable.is_constant or variable.name in levers:
             raise InputError(f"{source}: '{key}' is not a model constant a baseline may set")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
             raise InputError(f"{source}: '{key}' must be a finite number")
         params[variable.name] = float(value)
     info = {k: v for k, v in data.items() if k not in ("params", "format")}
@@ -82,7 +94,9 @@ def load_baseline(name_or_path: str | None = None) -> Baseline:
             return Baseline(UNCALIBRATED)
         name_or_path = DEFAULT_BASELINE
     text = str(name_or_path)
-    path = CALIBRATED_DIR / f"{text.lower()}.json" if text.lower() in baseline_names() else Path(text)
+    path = (
+        CALIBRATED_DIR / f"{text.lower()}.json" if text.lower() in baseline_names() else Path(text)
+    )
     if not path.is_file():
         raise InputError(
             f"no baseline '{text}': not one of {', '.join(baseline_names() + [UNCALIBRATED])} and no such file"

@@ -88,8 +88,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     baseline = simulate(Scenario(), variables, baseline=args.baseline) if changed else None
 
     title = scenario.title or scenario.name
-    print(f"Scenario: {title}" + (" with --set changes" if args.set else "")
-          + f" (baseline: {result.baseline})")
+    print(
+        f"Scenario: {title}"
+        + (" with --set changes" if args.set else "")
+        + f" (baseline: {result.baseline})"
+    )
     if changed:
         print("Levers: " + ", ".join(f"{key}={value:g}" for key, value in changed.items()))
     summary = result.summary(SUMMARY_YEARS, baseline=baseline)
@@ -205,8 +208,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         params = load_params(Path(args.params)) if args.params else load_params()
         title = "Calibration for China (national level)"
     base = None if args.country else "model"  # China is fitted from the model file's constants
-    result = calibrate(series, params, method=args.method, seed=args.seed, holdout=args.holdout,
-                       progress=True, baseline=base)
+    result = calibrate(
+        series,
+        params,
+        method=args.method,
+        seed=args.seed,
+        holdout=args.holdout,
+        progress=True,
+        baseline=base,
+    )
     print(text_report(result))
     out = Path(args.out) if args.out else MODELS_DIR.parent / "calibration" / "output" / region
     json_path, html_path = write_reports(result, out, title)
@@ -268,16 +278,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--vars", action="append", metavar="A,B", help="extra model variables to write"
     )
     run.add_argument("--out", metavar="FILE", help="write results to FILE.csv or FILE.json")
-    run.add_argument("--baseline", metavar="NAME|FILE",
-                     help="calibrated baseline (default china; 'model' = uncalibrated)")
+    run.add_argument(
+        "--baseline",
+        metavar="NAME|FILE",
+        help="calibrated baseline (default china; 'model' = uncalibrated)",
+    )
     run.set_defaults(func=cmd_run)
 
     calib = commands.add_parser("calibrate", help="fit the model to data and save the baseline")
-    calib.add_argument("--data", action="append", metavar="DIR|FILE",
-                       help="your own series: CSV files named after a series (e.g. egdi.csv)")
-    calib.add_argument("--params", metavar="FILE", help="parameter spec (TOML) instead of the default")
+    calib.add_argument(
+        "--data",
+        action="append",
+        metavar="DIR|FILE",
+        help="your own series: CSV files named after a series (e.g. egdi.csv)",
+    )
+    calib.add_argument(
+        "--params", metavar="FILE", help="parameter spec (TOML) instead of the default"
+    )
     calib.add_argument("--method", choices=("local", "global"), default="local")
-    calib.add_argument("--holdout", type=int, metavar="YEAR", help="fit up to YEAR, test on later years")
+    calib.add_argument(
+        "--holdout", type=int, metavar="YEAR", help="fit up to YEAR, test on later years"
+    )
     calib.add_argument("--seed", type=int, default=0, help="seed of the global search")
     calib.add_argument("--out", metavar="DIR", help="folder for result.json and report.html")
     calib.add_argument("--country", metavar="ISO3", help="recalibrate for another country")

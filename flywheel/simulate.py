@@ -85,9 +85,8 @@ def simulate(
     >>> bool(result.frame.loc[2050, "Digital Government Capability"] > 0.5)
     True
     """
-    from flywheel.levers import load_levers
-
     from flywheel.baselines import load_baseline
+    from flywheel.levers import load_levers
 
     scenario = scenario or Scenario()
     model = engine()

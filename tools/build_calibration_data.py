@@ -13,19 +13,33 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "calibration" / "data"
 CHINA = {
-    "china_digital_economy_share.csv": ("digital_economy_share_gdp_china.csv", "percent of GDP", "caict"),
+    "china_digital_economy_share.csv": (
+        "digital_economy_share_gdp_china.csv",
+        "percent of GDP",
+        "caict",
+    ),
     "china_egdi.csv": ("egdi_china.csv", "index 0-1", "un_egdi"),
-    "china_internet_users.csv": ("internet_users_pct_china_itu.csv", "percent of population", "itu_wdi"),
-    "china_gdp_nominal.csv": ("gdp_nominal_china_trillion_yuan.csv", "trillion yuan, current prices", "wdi_gdp"),
+    "china_internet_users.csv": (
+        "internet_users_pct_china_itu.csv",
+        "percent of population",
+        "itu_wdi",
+    ),
+    "china_gdp_nominal.csv": (
+        "gdp_nominal_china_trillion_yuan.csv",
+        "trillion yuan, current prices",
+        "wdi_gdp",
+    ),
 }
 
 
 def rows(path):
+    """Rows of a CSV file as dicts."""
     with open(path, newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
 def write(name, records, header=("year", "value", "unit", "source")):
+    """Write a tidy CSV into calibration/data."""
     with open(OUT / name, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
@@ -34,19 +48,32 @@ def write(name, records, header=("year", "value", "unit", "source")):
 
 
 def main(shared):
+    """Build every calibration CSV from the shared data folder."""
     OUT.mkdir(parents=True, exist_ok=True)
     for name, (source_file, unit, source) in CHINA.items():
-        records = [(r["year"], r["value"], unit, source) for r in rows(shared / source_file)
-                   if 2005 <= int(r["year"]) <= 2050 and r["value"] != ""]
+        records = [
+            (r["year"], r["value"], unit, source)
+            for r in rows(shared / source_file)
+            if 2005 <= int(r["year"]) <= 2050 and r["value"] != ""
+        ]
         write(name, records)
-    egdi = [(r["year"], r["iso3"], r["egdi"], "un_egdi") for r in rows(shared / "egdi_all_countries_2010_2024.csv")
-            if r["egdi"] not in ("", "0", "0.0")]
+    egdi = [
+        (r["year"], r["iso3"], r["egdi"], "un_egdi")
+        for r in rows(shared / "egdi_all_countries_2010_2024.csv")
+        if r["egdi"] not in ("", "0", "0.0")
+    ]
     write("all_countries_egdi.csv", egdi, ("year", "iso3", "value", "source"))
-    internet = [(r["year"], r["code"], r["value"], "itu_owid") for r in rows(shared / "internet_users_pct_all_countries_itu_owid.csv")
-                if len(r["code"]) == 3 and 2005 <= int(r["year"]) <= 2050 and r["value"] != ""]
+    internet = [
+        (r["year"], r["code"], r["value"], "itu_owid")
+        for r in rows(shared / "internet_users_pct_all_countries_itu_owid.csv")
+        if len(r["code"]) == 3 and 2005 <= int(r["year"]) <= 2050 and r["value"] != ""
+    ]
     write("all_countries_internet_users.csv", internet, ("year", "iso3", "value", "source"))
-    gdp = [(r["year"], r["iso3"], r["value_lcu"], "wdi_gdp_lcu") for r in rows(shared / "gdp_current_lcu_selected_countries_wdi.csv")
-           if 2005 <= int(r["year"]) <= 2050 and r["value_lcu"] != ""]
+    gdp = [
+        (r["year"], r["iso3"], r["value_lcu"], "wdi_gdp_lcu")
+        for r in rows(shared / "gdp_current_lcu_selected_countries_wdi.csv")
+        if 2005 <= int(r["year"]) <= 2050 and r["value_lcu"] != ""
+    ]
     write("selected_countries_gdp_lcu.csv", gdp, ("year", "iso3", "value", "source"))
 
 

@@ -261,8 +261,18 @@ def update(values, compare, cost_year, ids, saved):
     compares = [
         (name, runs.run(state.changed_levers(levers_))) for name, levers_ in _saved(saved, compare)
     ]
+    observed = runs.observations()
     charts = [
-        figures.trajectory_figure(variable, title, unit, scale, result, base, compares)
+        figures.trajectory_figure(
+            variable,
+            title,
+            unit,
+            scale,
+            result,
+            base,
+            compares,
+            observed[variable][1] if observed.get(variable, (0,))[0] == scale else None,
+        )
         for variable, title, unit, scale in figures.TRAJECTORIES
     ]
     year = (

@@ -14,17 +14,25 @@ from calibration.stats import fit_statistics
 from flywheel import simulate
 
 TRUE = {"Government building rate": 0.12, "Initial digital government": 0.35}
-PARAMS = [Param("Government building rate", 0.02, 0.3, 0.09, "test"),
-          Param("Initial digital government", 0.25, 0.6, 0.42, "test")]
+PARAMS = [
+    Param("Government building rate", 0.02, 0.3, 0.09, "test"),
+    Param("Initial digital government", 0.25, 0.6, 0.42, "test"),
+]
 
 
 def synthetic_series(seed=0, noise=0.004, years=range(2006, 2024, 2)):
     """EGDI-like data made by the model itself with known parameters plus seeded noise."""
-    frame = simulate(variables=["Digital Government Capability"], params=TRUE, baseline="model").frame
+    frame = simulate(
+        variables=["Digital Government Capability"], params=TRUE, baseline="model"
+    ).frame
     rng = np.random.default_rng(seed)
     years = list(years)
-    values = frame.loc[years, "Digital Government Capability"].to_numpy() + rng.normal(0, noise, len(years))
-    observed = Observations("egdi", pd.Series(values, index=pd.Index(years, name="year")), "index", "synthetic")
+    values = frame.loc[years, "Digital Government Capability"].to_numpy() + rng.normal(
+        0, noise, len(years)
+    )
+    observed = Observations(
+        "egdi", pd.Series(values, index=pd.Index(years, name="year")), "index", "synthetic"
+    )
     return [Series("egdi", "synthetic EGDI", "Digital Government Capability", 1.0, 1.0, observed)]
 
 
@@ -60,7 +68,9 @@ def test_objective_is_finite_at_every_corner_of_the_bounds():
 
 
 def test_holdout_fits_early_years_and_reports_later_ones():
-    result = calibrate(synthetic_series(years=range(2006, 2024)), PARAMS, holdout=2018, baseline="model")
+    result = calibrate(
+        synthetic_series(years=range(2006, 2024)), PARAMS, holdout=2018, baseline="model"
+    )
     stats = result.statistics["egdi"]
     assert stats["fit"]["n"] == 13 and stats["holdout"]["n"] == 5
     assert stats["holdout"]["MAPE"] < 5
@@ -81,7 +91,7 @@ def test_correlated_parameters_are_warned_about():
     result = calibrate(load_series(), params, max_evaluations=400)
     assert result.success
     assert any("correlated" in warning or "bound" in warning for warning in result.warnings)
-    for name, row in result.correlations.items():
+    for row in result.correlations.values():
         for value in row.values():
             assert np.isnan(value) or -1 <= value <= 1
 

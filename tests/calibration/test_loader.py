@@ -40,25 +40,52 @@ def test_country_selection(tmp_path):
         ("year,value,colour\n2010,0.5,red\n", r"series.csv, line 1: unexpected column\(s\) colour"),
         ("year,value,value\n2010,0.5,0.6\n", r"series.csv, line 1: a column name appears twice"),
         ("year,value\n2010,\n", r"series.csv, line 2, column 'value': empty cell"),
-        ("year,value\n2010,0.5\n2011,NA\n", r"series.csv, line 3, column 'value': missing value 'NA'"),
+        (
+            "year,value\n2010,0.5\n2011,NA\n",
+            r"series.csv, line 3, column 'value': missing value 'NA'",
+        ),
         ("year,value\n2010,null\n", r"line 2, column 'value': missing value 'null'"),
         ("year,value\n2010,inf\n", r"line 2, column 'value': 'inf' is not a finite number"),
-        ('year,value\n2010,"1,234.5"\n', r"line 2, column 'value': '1,234.5' has a thousands separator; write 1234.5"),
-        ('year,value\n2010,"0,5"\n', r"line 2, column 'value': '0,5' has a decimal comma; write 0.5"),
+        (
+            'year,value\n2010,"1,234.5"\n',
+            r"line 2, column 'value': '1,234.5' has a thousands separator; write 1234.5",
+        ),
+        (
+            'year,value\n2010,"0,5"\n',
+            r"line 2, column 'value': '0,5' has a decimal comma; write 0.5",
+        ),
         ("year,value\n2010,0,5\n", r"line 2: 3 cells for 2 columns"),
         ("year,value\n2010,about half\n", r"line 2, column 'value': 'about half' is not a number"),
         ("year,value\nlast year,0.5\n", r"line 2, column 'year': 'last year' is not a number"),
         ("year,value\n2010.5,0.5\n", r"line 2, column 'year': '2010.5' is not a whole year"),
-        ("year,value\n2010,0.5\n2012,0.6\n2010,0.7\n", r"line 4, column 'year': 2010 appears twice \(also line 2\)"),
-        ("year,value\n2012,0.5\n2010,0.6\n", r"line 3, column 'year': 2010 comes after 2012; sort the rows"),
-        ("year,value\n1999,0.5\n", r"line 2, column 'year': 1999 is outside the model's years 2005-2050"),
+        (
+            "year,value\n2010,0.5\n2012,0.6\n2010,0.7\n",
+            r"line 4, column 'year': 2010 appears twice \(also line 2\)",
+        ),
+        (
+            "year,value\n2012,0.5\n2010,0.6\n",
+            r"line 3, column 'year': 2010 comes after 2012; sort the rows",
+        ),
+        (
+            "year,value\n1999,0.5\n",
+            r"line 2, column 'year': 1999 is outside the model's years 2005-2050",
+        ),
         ("year,value\n2051,0.5\n", r"line 2, column 'year': 2051 is outside"),
-        ("year,value\n2010,1.5\n", r"line 2, column 'value': 1.5 is outside the allowed range 0 to 1"),
-        ("year,value\n2010,-0.1\n", r"line 2, column 'value': -0.1 is outside the allowed range 0 to 1"),
+        (
+            "year,value\n2010,1.5\n",
+            r"line 2, column 'value': 1.5 is outside the allowed range 0 to 1",
+        ),
+        (
+            "year,value\n2010,-0.1\n",
+            r"line 2, column 'value': -0.1 is outside the allowed range 0 to 1",
+        ),
         ("year,value\n2010,0.5\n\n2012,0.6\n", r"line 3: empty line"),
         ("year,value\n", r"series.csv: no observations"),
         ("\n", r"series.csv, line 1: no header"),
-        ("year,value,unit\n2010,0.5,index\n2012,0.6,percent\n", r"the unit changes within the file"),
+        (
+            "year,value,unit\n2010,0.5,index\n2012,0.6,percent\n",
+            r"the unit changes within the file",
+        ),
     ],
 )
 def test_bad_csv(tmp_path, content, message):

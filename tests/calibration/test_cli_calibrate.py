@@ -1,0 +1,163 @@
+"""`flywheel calibrate` and calibrated baselines, through the command line."""
+
+import json
+
+import pytest
+
+from flywheel import baselines
+from flywheel.cli import main
+
+SMALL_PARAMS = """
+[[param]]
+name = "Government building rate"
+low = 0.02
+high = 0.3
+initial = 0.09
+why = "test"
+
+[[param]]
+name = "Initial digital government"
+low = 0.25
+high = 0.6
+initial = 0.42
+why = "test"
+"""
+
+
+@pytest.fixture
+def calibrated_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "calibrated"
+    folder.mkdir()
+    monkeypatch.setattr(baselines, "CALIBRATED_DIR", folder)
+    baselines.load_baseline.cache_clear()
+    yield folder
+    baselines.load_baseline.cache_clear()
+
+
+def test_calibrate_writes_reports_and_a_baseline(tmp_path, calibrated_dir, capsys):
+    params = tmp_path / "params.toml"
+    params.write_text(SMALL_PARAMS)
+    out = tmp_path / "out"
+    assert main(["calibrate", "--params", str(params), "--out", str(out), "--holdout", "2018"]) == 0
+    text = capsys.readouterr().out
+    assert "Fit per series" in text and "holdout" in text and "Government building rate" in text
+    result = json.loads((out / "result.json").read_text())
+    assert result["success"] and result["holdout"] == 2018
+    assert set(result["statistics"]) == {
+        "digital_economy_share",
+        "egdi",
+        "internet_users",
+        "gdp_nominal",
+    }
+    assert result["statistics"]["egdi"]["holdout"]["n"] == 3  # the 2020, 2022 and 2024 surveys
+    html = (out / "report.html").read_text()
+    assert "<h2>How well the model follows the data</h2>" in html and "plotly" in html
+    saved = json.loads((calibrated_dir / "china.json").read_text())
+    assert saved["format"] == 1 and set(saved["params"]) == {
+        "Government building rate",
+        "Initial digital government",
+    }
+    assert baselines.load_baseline("china").params == pytest.approx(saved["params"])
+
+
+def test_own_data_files_are_matched_by_name(tmp_path, calibrated_dir, capsys):
+    data = tmp_path / "mine"
+    data.mkdir()
+    (data / "egdi.csv").write_text("year,value\n2010,0.5\n2014,0.6\n2018,0.7\n2022,0.8\n")
+    params = tmp_path / "params.toml"
+    params.write_text(SMALL_PARAMS)
+    assert (
+        main(
+            [
+                "calibrate",
+                "--data",
+                str(data),
+                "--params",
+                str(params),
+                "--no-save",
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
+    result = json.loads((tmp_path / "out" / "result.json").read_text())
+    assert list(result["statistics"]) == ["egdi"]
+    assert not list(calibrated_dir.glob("*.json"))
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["calibrate", "--country", "X1"], "expected a three-letter ISO code"),
+        (["calibrate", "--country", "ZZZ"], "no observations for ZZZ"),
+        (
+            ["calibrate", "--holdout", "1990"],
+            "--holdout 1990: must be a year between 2006 and 2049",
+        ),
+        (["calibrate", "--data", "/no/such/dir"], "--data /no/such/dir: no such file or folder"),
+        (["calibrate", "--method", "magic"], "invalid choice: 'magic'"),
+    ],
+)
+def test_bad_calibrate_input(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_user_csv_names_line(tmp_path, capsys):
+    data = tmp_path / "internet_users.csv"
+    data.write_text("year,value\n2010,30\n2011,thirty-five\n")
+    assert main(["calibrate", "--data", str(data)]) == 2
+    assert (
+        "internet_users.csv, line 3, column 'value': 'thirty-five' is not a number"
+        in capsys.readouterr().err
+    )
+
+
+def test_unknown_series_file_name(tmp_path, capsys):
+    data = tmp_path / "happiness.csv"
+    data.write_text("year,value\n2010,3\n")
+    assert main(["calibrate", "--data", str(data)]) == 2
+    assert "name the file after a series" in capsys.readouterr().err
+
+
+def test_bad_params_file(tmp_path, capsys):
+    params = tmp_path / "params.toml"
+    params.write_text(
+        '[[param]]\nname = "Public digital investment"\nlow = 0\nhigh = 5\ninitial = 2\n'
+    )
+    assert main(["calibrate", "--params", str(params)]) == 2
+    assert "is not a model constant that may be fitted" in capsys.readouterr().err
+    params.write_text("this is = not [toml")
+    assert main(["calibrate", "--params", str(params)]) == 2
+    assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_run_with_baselines(tmp_path, capsys):
+    assert main(["run", "--baseline", "model", "--out", str(tmp_path / "m.csv")]) == 0
+    assert main(["run", "--out", str(tmp_path / "c.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "(baseline: model)" in out and "(baseline: china)" in out
+    assert (tmp_path / "m.csv").read_text() != (tmp_path / "c.csv").read_text()
+    assert main(["run", "--baseline", "atlantis"]) == 2
+    assert "no baseline 'atlantis'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            '{"format": 1, "params": {"Public digital investment": 3}}',
+            "not a model constant a baseline may set",
+        ),
+        ('{"format": 1, "params": {"GDP": 3}}', "not a model constant"),
+        ('{"format": 1, "params": {"Gross investment rate": "lots"}}', "must be a finite number"),
+        ('{"format": 2, "params": {}}', "not a baseline file"),
+        ('{"format": 1, "params": {', "line 1, column 26: not valid JSON"),
+    ],
+)
+def test_bad_baseline_files(tmp_path, content, message, capsys):
+    path = tmp_path / "mine.json"
+    path.write_text(content)
+    assert main(["run", "--baseline", str(path)]) == 2
+    assert message in capsys.readouterr().err
