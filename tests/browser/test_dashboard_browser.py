@@ -24,7 +24,8 @@ GOVERNMENT_CHART = "explore-chart-2"
 
 
 @pytest.mark.parametrize(
-    ("path", "chart"), [("/", "explore-chart-0"), ("/flywheel", "flywheel-charts")]
+    ("path", "chart"),
+    [("/", "explore-chart-0"), ("/flywheel", "flywheel-charts"), ("/calibration", "calibration-egdi")],
 )
 def test_pages_load_without_console_errors(driver, server_url, path, chart):
     driver.get_log("browser")  # drop earlier entries
@@ -167,3 +168,19 @@ def test_save_compare_and_presentation_mode(driver, server_url):
     wait_until(
         driver, "return !document.getElementById('app-root').className.includes('presentation')"
     )
+
+
+def test_explore_charts_show_the_observations(driver, server_url):
+    open_page(driver, server_url + "/")
+    names = driver.execute_script(
+        "return document.querySelector('#explore-chart-3 .js-plotly-plot').data.map(t => t.name)"
+    )
+    assert "Observed" in names
+    from dashboard.runs import observations
+
+    observed = observations()["Digital Society Adoption"][1]
+    trace = driver.execute_script(
+        "return document.querySelector('#explore-chart-3 .js-plotly-plot').data.find(t => t.name === 'Observed')"
+    )
+    assert trace["x"] == [int(y) for y in observed.index]
+    assert trace["y"] == pytest.approx(observed.tolist())
