@@ -1,4 +1,4 @@
-"""Command line: ``flywheel run | serve | calibrate | levers | scenarios | check | info``.
+"""Command line: ``flywheel run | serve | calibrate | loops | levers | scenarios | check | info``.
 
 Every subcommand is a function taking parsed arguments and returning an exit code;
 ``main(argv)`` returns the code, so tests call it in-process. Exit codes: 0 success,
@@ -253,6 +253,55 @@ def _data_series(data, load_default, from_files):
     return from_files(files)
 
 
+def cmd_loops(args: argparse.Namespace) -> int:
+    """Print the feedback loops and which one dominates when (Loops That Matter)."""
+    from flywheel.ltm import loop_dominance
+    from flywheel.scenarios import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    if args.set:
+        scenario = scenario.with_levers(_parse_sets(args.set))
+    if args.out and Path(args.out).suffix.lower() not in (".csv", ".json"):
+        raise InputError(f"--out {args.out}: the file must end in .csv or .json")
+    _check_out(args.out)
+    result = loop_dominance(scenario, baseline=args.baseline)
+    print(
+        f"Scenario: {scenario.title or scenario.name}; {len(result.loops)} feedback loops in the model"
+    )
+    table = result.summary_table()
+    print(table.drop(columns="variables").to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print("\nWhich loop dominates when (largest share of loop activity, Loops That Matter):")
+    for period in result.periods():
+        kind = "reinforcing" if period["polarity"] > 0 else "balancing"
+        print(
+            f"  {period['start']:.0f}-{period['end']:.0f}  {period['label']} ({kind}, "
+            f"{period['share']:.0%} of loop activity)"
+        )
+    if args.out:
+        path = Path(args.out)
+        scores = result.export()
+        if path.suffix.lower() == ".csv":
+            scores.to_csv(path)
+        else:
+            import json
+
+            path.write_text(
+                json.dumps(
+                    {
+                        "scenario": scenario.to_dict(),
+                        "loops": table.to_dict("records"),
+                        "periods": result.periods(),
+                        "time": scores.index.tolist(),
+                        "relative_scores": {str(k): v.tolist() for k, v in scores.items()},
+                    },
+                    indent=1,
+                ),
+                encoding="utf-8",
+            )
+        print(f"Relative loop scores written to {path}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Start the dashboard."""
     if not 0 < args.port < 65536:
@@ -284,6 +333,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="calibrated baseline (default china; 'model' = uncalibrated)",
     )
     run.set_defaults(func=cmd_run)
+
+    loops = commands.add_parser("loops", help="feedback loops and which dominates when")
+    loops.add_argument("--scenario", default="baseline", help="preset name or scenario JSON file")
+    loops.add_argument(
+        "--set", action="append", metavar="LEVER=VALUE", help="set a lever (repeatable)"
+    )
+    loops.add_argument(
+        "--baseline", metavar="NAME|FILE", help="calibrated baseline (default china)"
+    )
+    loops.add_argument(
+        "--out", metavar="FILE", help="write relative loop scores to FILE.csv or FILE.json"
+    )
+    loops.set_defaults(func=cmd_loops)
 
     calib = commands.add_parser("calibrate", help="fit the model to data and save the baseline")
     calib.add_argument(

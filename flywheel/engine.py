@@ -74,19 +74,21 @@ def translated_model_file(mdl_path: Path) -> Path:
     Path
         The translated Python file inside the cache folder.
     """
-    digest = hashlib.sha256(mdl_path.read_bytes() + pysd.__version__.encode()).hexdigest()[:20]
+    digest = hashlib.sha256(
+        mdl_path.read_bytes() + f"pysd {pysd.__version__}, layout 2".encode()
+    ).hexdigest()[:20]
     folder = cache_dir() / digest
-    target = folder / (mdl_path.stem + ".py")
+    target = folder / "model.py"  # same content, same translation, whatever the file's name
     with _TRANSLATE_LOCK:
         if target.exists():
             return target
         cache_dir().mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix="translating-", dir=cache_dir()))
         try:
-            shutil.copyfile(mdl_path, scratch / mdl_path.name)
+            shutil.copyfile(mdl_path, scratch / "model.mdl")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                pysd.read_vensim(str(scratch / mdl_path.name), initialize=False)
+                pysd.read_vensim(str(scratch / "model.mdl"), initialize=False)
             os.replace(scratch, folder)  # atomic: another process may have won the race
         except OSError:
             if not target.exists():
@@ -217,7 +219,27 @@ class Engine:
         self._pool.put(slot)
         return frame
 
-    def _run(self, slot: _Slot, params, columns, time_step) -> pd.DataFrame:
+    def run_and_inspect(
+        self,
+        params: Mapping[str, float],
+        columns: Sequence[str],
+        inspect,
+        time_step: float | None = None,
+    ):
+        """Run saving every time step, then call ``inspect(components, frame)`` on the same model.
+
+        ``components`` is the translated model's module (its variables as functions), in
+        the state of this run: used by loop analysis to re-evaluate equations. It must
+        not be changed.
+        """
+        slot = self._checkout()
+        step = time_step or self.time_step
+        frame = self._run(slot, params, columns, step, saveper=step)
+        result = inspect(slot.model.components._components, frame)
+        self._pool.put(slot)
+        return frame, result
+
+    def _run(self, slot: _Slot, params, columns, time_step, saveper=None) -> pd.DataFrame:
         current = slot.current
         wanted = {name: self.defaults[name] for name in current}
         for name, value in params.items():
@@ -233,11 +255,11 @@ class Engine:
             return_columns=list(columns),
             time_step=time_step or self.time_step,
             final_time=self.final_time,
-            saveper=self.saveper,
+            saveper=saveper or self.saveper,
             progress=False,
             cache_output=False,
         )
         frame.index = pd.Index(frame.index.to_numpy().round(6), name="year")
-        if float(self.saveper).is_integer():
+        if float(saveper or self.saveper).is_integer():
             frame.index = frame.index.astype(int)
         return frame

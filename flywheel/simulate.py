@@ -51,6 +51,25 @@ def engine() -> Engine:
     return _ENGINE
 
 
+def model_params(
+    scenario: Scenario, params: Mapping[str, float] | None = None, baseline: str | None = None
+):
+    """Model constant -> value for a run: calibrated baseline, then levers, then ``params``."""
+    from flywheel.baselines import load_baseline
+    from flywheel.levers import load_levers
+
+    calibrated = load_baseline(baseline)
+    values = dict(calibrated.params)
+    levers = load_levers().model_params(scenario.levers)
+    values.update(levers)
+    for name, value in (params or {}).items():
+        variable = engine().variable(name)
+        if variable.name in levers:
+            raise ValueError(f"'{name}' is a lever: set it through the scenario")
+        values[variable.name] = float(value)
+    return values, calibrated
+
+
 def simulate(
     scenario: Scenario | None = None,
     variables: Sequence[str] | None = None,
@@ -85,21 +104,9 @@ def simulate(
     >>> bool(result.frame.loc[2050, "Digital Government Capability"] > 0.5)
     True
     """
-    from flywheel.baselines import load_baseline
-    from flywheel.levers import load_levers
-
     scenario = scenario or Scenario()
     model = engine()
-    calibrated = load_baseline(baseline)
-    values = dict(calibrated.params)
-    levers = load_levers().model_params(scenario.levers)
-    values.update(levers)
-    lever_names = set(levers)
-    for name, value in (params or {}).items():
-        variable = model.variable(name)
-        if variable.name in lever_names:
-            raise ValueError(f"'{name}' is a lever: set it through the scenario")
-        values[variable.name] = float(value)
+    values, calibrated = model_params(scenario, params, baseline)
     columns = [model.variable(name).name for name in (variables or DEFAULT_VARIABLES)]
     frame = model.run(values, columns, time_step=time_step)
     units = {name: model.variables[name].units for name in columns}

@@ -25,7 +25,11 @@ GOVERNMENT_CHART = "explore-chart-2"
 
 @pytest.mark.parametrize(
     ("path", "chart"),
-    [("/", "explore-chart-0"), ("/flywheel", "flywheel-charts"), ("/calibration", "calibration-egdi")],
+    [
+        ("/", "explore-chart-0"),
+        ("/flywheel", "flywheel-charts"),
+        ("/calibration", "calibration-egdi"),
+    ],
 )
 def test_pages_load_without_console_errors(driver, server_url, path, chart):
     driver.get_log("browser")  # drop earlier entries
