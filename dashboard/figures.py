@@ -376,6 +376,50 @@ def flywheel_diagram(strengths: dict[tuple[str, str], float], highlight: str | N
     return {"data": data, "layout": layout}
 
 
+LOOP_COLOURS = {
+    "R": ("#1f5fbf", "#4f86d9", "#7fa8e6", "#2d4f8a", "#9fc0f0", "#163d7a"),
+    "B": ("#d9730d", "#e8964a", "#b35a00", "#f2b57a", "#8c4600", "#f5c99e"),
+}
+
+
+def dominance_strip(scores, highlight: str | None = None) -> dict:
+    """Stacked relative loop scores over time: reinforcing loops above zero, balancing below.
+
+    ``scores``: one column per named loop code (e.g. from ``Dominance.by_code()``).
+    """
+    yearly = scores.loc[[t for t in scores.index if abs(t - round(t)) < 1e-9] or scores.index]
+    years = [float(t) for t in yearly.index]
+    data, counters = [], {"R": 0, "B": 0}
+    for code in sorted(yearly.columns):
+        kind = code[0] if code[0] in "RB" else "B"
+        colour = LOOP_COLOURS[kind][counters[kind] % len(LOOP_COLOURS[kind])]
+        counters[kind] += 1
+        values = _values(yearly[code])
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": code,
+                "x": years,
+                "y": values,
+                "stackgroup": "reinforcing" if kind == "R" else "balancing",
+                "line": {"width": 3 if code == highlight else 0.5, "color": colour},
+                "customdata": [code] * len(years),
+                "hovertemplate": f"{code}: %{{y:.2f}}<extra></extra>",
+            }
+        )
+    layout = {
+        "title": {"text": "Which loops carry the behaviour (relative loop scores)", "x": 0.02},
+        "template": "plotly_white",
+        "margin": {"l": 50, "r": 10, "t": 44, "b": 30},
+        "yaxis": {"range": [-1, 1], "title": {"text": "reinforcing (+) / balancing (-)"}},
+        "xaxis": {"range": [2005, 2050]},
+        "legend": {"orientation": "h", "y": -0.15},
+        "hovermode": "x unified",
+    }
+    return {"data": data, "layout": layout}
+
+
 def small_multiples(result: RunResult, base: RunResult) -> dict:
     """The three main lines, baseline vs scenario, stacked (flywheel page)."""
     lines = TRAJECTORIES[0], TRAJECTORIES[2], TRAJECTORIES[3]

@@ -61,6 +61,18 @@ def observations() -> dict[str, tuple[float, pd.Series]]:
     return {s.variable: (s.scale, s.observations.values) for s in load_series()}
 
 
+@lru_cache(maxsize=64)
+def _dominance(levers: tuple[tuple[str, float], ...]):
+    from flywheel.ltm import loop_dominance
+
+    return loop_dominance(Scenario.from_levers(dict(levers)))
+
+
+def dominance(levers: dict[str, float]):
+    """Loop dominance (Loops That Matter) of a scenario (memoised)."""
+    return _dominance(tuple(sorted(levers.items())))
+
+
 def baseline() -> RunResult:
     """The baseline run (all levers at their defaults)."""
     return run({})

@@ -76,6 +76,19 @@ def layout(**_query):
                 ],
             ),
             html.Section(
+                className="strip",
+                children=[
+                    dcc.Graph(
+                        id="flywheel-strip",
+                        config={"displaylogo": False},
+                        responsive=True,
+                        className="graph strip-graph",
+                        style={"height": "340px"},
+                    ),
+                    html.P(id="flywheel-story", className="story"),
+                ],
+            ),
+            html.Section(
                 className="loops secondary",
                 children=[
                     html.H3("Feedback loops (R reinforcing, B balancing)"),
@@ -90,12 +103,15 @@ def layout(**_query):
     Output("flywheel-diagram", "figure"),
     Output("flywheel-charts", "figure"),
     Output("flywheel-message", "children"),
+    Output("flywheel-strip", "figure"),
+    Output("flywheel-story", "children"),
     Input("flywheel-links", "value"),
     Input({"type": "flywheel-loop", "code": ALL}, "n_clicks"),
+    Input("flywheel-strip", "clickData"),
     State("current-levers", "data"),
 )
-def update(active, _loop_clicks, current):
-    """Redraw the diagram and the small charts for the links switched on."""
+def update(active, _loop_clicks, strip_click, current):
+    """Redraw the diagram, the small charts and the loop-dominance strip for the links switched on."""
     active = [key for key in active if isinstance(key, str)] if isinstance(active, list) else []
     base_levers, messages = {}, []
     if isinstance(current, dict):
@@ -107,6 +123,10 @@ def update(active, _loop_clicks, current):
     result = runs.run(state.changed_levers({**with_links, **cut}))
     reference = runs.run(state.changed_levers(with_links))
     highlight = ctx.triggered_id.get("code") if isinstance(ctx.triggered_id, dict) else None
+    if ctx.triggered_id == "flywheel-strip":
+        highlight = _clicked_code(strip_click)
+    scenario_levers = state.changed_levers({**with_links, **cut})
+    dominance = runs.dominance(scenario_levers)
     strengths = {_link_pair(key): value for key, value in cut.items()}
     cut_names = [lever.label.removeprefix("Link: ") for lever in LINKS if cut[lever.key] == 0]
     if cut_names:
@@ -115,7 +135,19 @@ def update(active, _loop_clicks, current):
         figures.flywheel_diagram(strengths, highlight),
         figures.small_multiples(result, reference),
         " ".join(messages),
+        figures.dominance_strip(dominance.by_code(), highlight),
+        "In this scenario: " + dominance.story(),
     )
+
+
+def _clicked_code(click) -> str | None:
+    """The loop code of a click on the strip (anything else: None)."""
+    try:
+        code = click["points"][0]["customdata"]
+    except (TypeError, KeyError, IndexError):
+        return None
+    known = {loop.code for loop in load_loops()}
+    return code if isinstance(code, str) and code in known else None
 
 
 dash.register_page(

@@ -188,3 +188,26 @@ def test_explore_charts_show_the_observations(driver, server_url):
     )
     assert trace["x"] == [int(y) for y in observed.index]
     assert trace["y"] == pytest.approx(observed.tolist())
+
+
+def test_flywheel_page_shows_loop_dominance(driver, server_url):
+    open_page(driver, server_url + "/flywheel", "flywheel-strip")
+    names = driver.execute_script(
+        "return document.querySelector('#flywheel-strip .js-plotly-plot').data.map(t => t.name)"
+    )
+    assert {"R1", "R2", "B1", "B3"} <= set(names)
+    story = wait_until(driver, "return document.getElementById('flywheel-story').textContent")
+    assert story.startswith("In this scenario: ") and "loop" in story
+    driver.find_element(By.CSS_SELECTOR, f"button[id='{json_id('flywheel-loop', 'R3')}']").click()
+    wait_until(
+        driver,
+        "return document.querySelector('#flywheel-strip .js-plotly-plot').data"
+        ".find(t => t.name === 'R3').line.width === 3",
+    )
+    assert severe_logs(driver) == []
+
+
+def json_id(kind, code):
+    import json
+
+    return json.dumps({"code": code, "type": kind}, separators=(",", ":"))

@@ -185,10 +185,12 @@ def test_json_download_is_a_loadable_scenario(tmp_path):
 
 def test_flywheel_link_switch_changes_the_charts():
     all_on = [lever.key for lever in flywheel.LINKS]
-    diagram, charts, _ = triggered(flywheel.update, "flywheel-links.value", all_on, [], {})
+    diagram, charts, _, strip, story = triggered(
+        flywheel.update, "flywheel-links.value", all_on, [], None, {}
+    )
     cut = [key for key in all_on if key != "link_economy_government"]
-    diagram_cut, charts_cut, message = triggered(
-        flywheel.update, "flywheel-links.value", cut, [], {}
+    diagram_cut, charts_cut, message, strip_cut, _ = triggered(
+        flywheel.update, "flywheel-links.value", cut, [], None, {}
     )
     government = 3  # second panel (digital government): traces 2 reference, 3 scenario
     assert charts_cut["data"][government]["y"][-1] < charts["data"][government]["y"][-1]
@@ -196,21 +198,52 @@ def test_flywheel_link_switch_changes_the_charts():
     assert "economy to government" in message
     red = [trace["text"][0] for trace in diagram_cut["data"] if trace["line"]["color"] == "#c22f2f"]
     assert red == ["R1 fiscal revenue"]
+    codes = {trace["name"] for trace in strip["data"]}
+    assert {"R1", "R2", "R3", "B1", "B3"} <= codes and story.startswith("In this scenario: ")
+    r1 = next(trace for trace in strip_cut["data"] if trace["name"] == "R1")
+    assert all(
+        abs(value) < 1e-12 for year, value in zip(r1["x"], r1["y"], strict=True) if year >= 2029
+    )
 
 
 @pytest.mark.parametrize("junk", [None, "x", [None, 5, {"a": 1}], {"k": 1}])
 def test_flywheel_survives_junk(junk):
-    diagram, charts, _ = triggered(flywheel.update, "flywheel-links.value", junk, junk, junk)
+    diagram, charts, _, strip, _ = triggered(
+        flywheel.update, "flywheel-links.value", junk, junk, junk, junk
+    )
+    finite_numbers(strip)
     finite_numbers(charts)
 
 
 def test_loop_button_highlights_its_links():
     all_on = [lever.key for lever in flywheel.LINKS]
-    diagram, _, _ = triggered(
-        flywheel.update, '{"code":"R3","type":"flywheel-loop"}.n_clicks', all_on, [1], {}
+    diagram, _, _, strip, _ = triggered(
+        flywheel.update, '{"code":"R3","type":"flywheel-loop"}.n_clicks', all_on, [1], None, {}
     )
     lit = [trace["text"][0] for trace in diagram["data"] if trace["line"]["color"] == "#e09b00"]
     assert sorted(lit) == ["R3 demand for e-gov", "R3 e-services"]
+    assert next(t for t in strip["data"] if t["name"] == "R3")["line"]["width"] == 3
+
+
+@pytest.mark.parametrize(
+    "click",
+    [
+        {"points": [{"customdata": "R2"}]},
+        {"points": []},
+        "junk",
+        {"points": [{"customdata": "<b>x</b>"}]},
+    ],
+)
+def test_clicking_the_strip_highlights_that_loop(click):
+    all_on = [lever.key for lever in flywheel.LINKS]
+    diagram, _, _, _, _ = triggered(
+        flywheel.update, "flywheel-strip.clickData", all_on, [], click, {}
+    )
+    lit = sorted(
+        trace["text"][0] for trace in diagram["data"] if trace["line"]["color"] == "#e09b00"
+    )
+    wanted = ["R2 R4 affordable access", "R2 digital market"]
+    assert lit == (wanted if click == {"points": [{"customdata": "R2"}]} else [])
 
 
 def rows_of(table):
