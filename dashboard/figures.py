@@ -358,7 +358,7 @@ def flywheel_diagram(strengths: dict[tuple[str, str], float], highlight: str | N
     annotations.append(
         {
             "x": 0,
-            "y": -0.3,
+            "y": -0.05,
             "text": "Regional<br>development",
             "showarrow": False,
             "font": {"size": 13, "color": "#555"},
