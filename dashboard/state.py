@@ -64,16 +64,23 @@ def clean_levers(
     default. ``ids`` and ``values`` may be anything a browser can post.
     """
     table = table or load_levers()
-    levers = table.defaults()
-    messages: list[str] = []
     if not isinstance(ids, list) or not isinstance(values, list) or len(ids) != len(values):
-        return levers, ["The page sent malformed slider values; showing the defaults."]
-    for slider_id, value in zip(ids, values, strict=True):
-        key = slider_id.get("key") if isinstance(slider_id, dict) else None
+        return table.defaults(), ["The page sent malformed slider values; showing the defaults."]
+    pairs = [
+        (item.get("key") if isinstance(item, dict) else None, value)
+        for item, value in zip(ids, values, strict=True)
+    ]
+    return _clean_pairs(pairs, table, lambda key: f"Ignored an unknown slider {str(key)[:40]!r}.")
+
+
+def _clean_pairs(pairs, table: LeverTable, unknown) -> tuple[dict[str, float], list[str]]:
+    """All levers (defaults where not given) and messages, from (lever name, value) pairs."""
+    levers, messages = table.defaults(), []
+    for key, value in pairs:
         try:
             lever = table.get(str(key))
         except InputError:
-            messages.append(f"Ignored an unknown slider {str(key)[:40]!r}.")
+            messages.append(unknown(key))
             continue
         levers[lever.key], message = clean_value(lever, value)
         if message:
@@ -107,17 +114,10 @@ def from_query(search: object) -> tuple[dict[str, float], list[str]]:
         return levers, []
     if len(search) > MAX_QUERY_LENGTH:
         return levers, ["The link is too long to be a scenario; showing the defaults."]
-    messages = []
-    for key, value in parse_qsl(search.lstrip("?"), keep_blank_values=True):
-        try:
-            lever = table.get(key)
-        except InputError:
-            messages.append(f"The link names an unknown lever {key[:40]!r}; ignored.")
-            continue
-        levers[lever.key], message = clean_value(lever, value)
-        if message:
-            messages.append(message)
-    return levers, messages
+    pairs = parse_qsl(search.lstrip("?"), keep_blank_values=True)
+    return _clean_pairs(
+        pairs, table, lambda key: f"The link names an unknown lever {key[:40]!r}; ignored."
+    )
 
 
 def from_upload(contents: object, filename: object) -> dict[str, float]:

@@ -9,7 +9,6 @@ model file's own (uncalibrated) constants.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -42,14 +41,10 @@ def baseline_names() -> list[str]:
 def parse_baseline(text: str, source: str, name: str) -> Baseline:
     """Parse and check a baseline file's JSON text."""
     from flywheel.levers import load_levers
+    from flywheel.scenarios import parse_json
     from flywheel.simulate import engine
 
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"{source}, line {error.lineno}, column {error.colno}: not valid JSON ({error.msg})"
-        ) from None
+    data = parse_json(text, source)
     if (
         not isinstance(data, dict)
         or data.get("format") != FORMAT

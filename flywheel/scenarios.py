@@ -74,6 +74,16 @@ def preset_names() -> list[str]:
     return sorted(path.stem for path in SCENARIOS_DIR.glob("*.json"))
 
 
+def parse_json(text: str, source: str):
+    """Parse JSON text, or raise ``InputError`` naming ``source``, line and column."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"{source}, line {error.lineno}, column {error.colno}: not valid JSON ({error.msg})"
+        ) from None
+
+
 def _line_of(text: str, key: str) -> int:
     match = re.search(r'"' + re.escape(key) + r'"\s*:', text)
     return text.count("\n", 0, match.start()) + 1 if match else 1
@@ -93,12 +103,7 @@ def parse_scenario(
     table = table or load_levers()
     if len(text.encode("utf-8")) > MAX_SCENARIO_BYTES:
         raise InputError(f"{source}: file is larger than {MAX_SCENARIO_BYTES // 1000} kB")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"{source}, line {error.lineno}, column {error.colno}: not valid JSON ({error.msg})"
-        ) from None
+    data = parse_json(text, source)
     if not isinstance(data, dict):
         raise InputError(
             f"{source}, line 1: a scenario must be a JSON object with a 'levers' object"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 
 import dash
-from dash import dcc, html
+from dash import html
 
 from calibration.series import load_series
 from calibration.stats import fit_statistics
 from dashboard import runs
+from dashboard.components import graph
 from flywheel.baselines import load_baseline
 
 EXPLAIN = (
@@ -45,7 +46,7 @@ def fit_rows() -> list[dict]:
     return rows
 
 
-def _chart(row) -> dcc.Graph:
+def _chart(row):
     series, observed, model = row["series"], row["observed"], row["model"]
     history = model.loc[: int(observed.index[-1]) + 2]
     figure = {
@@ -74,12 +75,7 @@ def _chart(row) -> dcc.Graph:
             "legend": {"orientation": "h", "y": -0.2},
         },
     }
-    return dcc.Graph(
-        figure=figure,
-        config={"displaylogo": False},
-        style={"height": "320px"},
-        id=f"calibration-{series.name}",
-    )
+    return graph(f"calibration-{series.name}", 320, figure=figure)
 
 
 def layout(**_query):

@@ -10,6 +10,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import figures, runs, state
+from dashboard.components import graph
 from flywheel import InputError, load_levers
 from flywheel.scenarios import load_scenario, preset_names
 
@@ -88,13 +89,7 @@ def layout(**_query):
     presets = [{"label": load_scenario(name).title, "value": name} for name in preset_names()]
     charts = [
         html.Div(
-            dcc.Graph(
-                id=f"explore-chart-{index}",
-                config={"displaylogo": False},
-                responsive=True,
-                className="graph",
-                style={"height": "320px"},
-            ),
+            graph(f"explore-chart-{index}", 320, "graph"),
             className="chart" + ("" if index < PRIMARY_CHARTS else " secondary"),
         )
         for index in range(len(figures.TRAJECTORIES))
@@ -175,13 +170,7 @@ def layout(**_query):
                     html.Section(
                         className="cost secondary",
                         children=[
-                            dcc.Graph(
-                                id="explore-cost",
-                                config={"displaylogo": False},
-                                responsive=True,
-                                className="graph cost-graph",
-                                style={"height": "380px"},
-                            ),
+                            graph("explore-cost", 380, "graph cost-graph"),
                             html.Label("Operating point in year", htmlFor="explore-cost-year"),
                             dcc.Slider(
                                 id="explore-cost-year",

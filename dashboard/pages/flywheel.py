@@ -6,6 +6,7 @@ import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import figures, runs, state
+from dashboard.components import graph
 from flywheel import load_levers
 from flywheel.loops import load_loops
 
@@ -51,13 +52,7 @@ def layout(**_query):
                 className="diagram",
                 children=[
                     html.H2("The flywheel: how the three main lines drive each other"),
-                    dcc.Graph(
-                        id="flywheel-diagram",
-                        config={"displaylogo": False},
-                        responsive=True,
-                        className="graph diagram-graph",
-                        style={"height": "440px"},
-                    ),
+                    graph("flywheel-diagram", 440, "graph diagram-graph"),
                     html.H3("Cross-line links (untick to cut a link from the policy start year)"),
                     switches,
                     html.Div(id="flywheel-message", className="message", role="status"),
@@ -66,25 +61,13 @@ def layout(**_query):
             html.Section(
                 className="flywheel-charts",
                 children=[
-                    dcc.Graph(
-                        id="flywheel-charts",
-                        config={"displaylogo": False},
-                        responsive=True,
-                        className="graph multiples-graph",
-                        style={"height": "560px"},
-                    ),
+                    graph("flywheel-charts", 560, "graph multiples-graph"),
                 ],
             ),
             html.Section(
                 className="strip",
                 children=[
-                    dcc.Graph(
-                        id="flywheel-strip",
-                        config={"displaylogo": False},
-                        responsive=True,
-                        className="graph strip-graph",
-                        style={"height": "340px"},
-                    ),
+                    graph("flywheel-strip", 340, "graph strip-graph"),
                     html.P(id="flywheel-story", className="story"),
                 ],
             ),
