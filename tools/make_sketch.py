@@ -113,9 +113,19 @@ def layout_view(view_vars, all_vars, names, next_id):
             add_pipe(stock["name"], flow, sx + 130, sy + 70 * k, False)
 
     rest = [v["name"] for v in view_vars if v["name"] not in ids]
+    layer: dict[str, int] = {}
+
+    def depth(name, seen=()):
+        # rows follow the direction of influence: inputs above the variables they drive
+        if name not in layer:
+            inputs = [r for r in references(exprs[name], names) if r in rest and r not in seen]
+            layer[name] = 1 + max((depth(r, seen + (name,)) for r in inputs), default=-1)
+        return layer[name]
+
+    ordered = sorted(rest, key=lambda name: (depth(name), rest.index(name)))
     columns = 5
     top = 300 if stocks else 80
-    for k, name in enumerate(rest):
+    for k, name in enumerate(ordered):
         add_var(name, 140 + 230 * (k % columns), top + 70 * (k // columns), 8)
 
     external = sorted(
