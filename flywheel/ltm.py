@@ -142,7 +142,7 @@ class Dominance:
         return pd.concat([named, self.scores[strongest]], axis=1)
 
     def story(self) -> str:
-        """Which loop dominates when, in plain language."""
+        """Which loop dominates when, and which reinforcing loop drives most, in plain language."""
         sentences = []
         for period in self.periods():
             kind = "reinforcing" if period["polarity"] > 0 else "balancing"
@@ -151,7 +151,19 @@ class Dominance:
                 f"{period['start']:.0f}-{period['end']:.0f}: {kind} loop {period['label']} "
                 f"{verb} ({period['share']:.0%} of all loop activity)"
             )
-        return "; ".join(sentences) + "." if sentences else "No loop is active."
+        if not sentences:
+            return "No loop is active."
+        text = "; ".join(sentences) + "."
+        reinforcing = self.by_code()[[c for c in self.by_code() if c.startswith("R")]]
+        if not reinforcing.empty and reinforcing.max().max() > 0:
+            code = reinforcing.max().idxmax()
+            name = next(loop.name for loop in self.loops if loop.code == code)
+            peak = reinforcing[code].idxmax()
+            text += (
+                f" The strongest reinforcing loop is {code} {name}, carrying up to "
+                f"{reinforcing[code].max():.0%} of loop activity (around {peak:.0f})."
+            )
+        return text
 
 
 def model_graph(engine) -> nx.DiGraph:

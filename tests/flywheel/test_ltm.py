@@ -102,6 +102,8 @@ def test_dominance_story_names_periods(baseline_dominance):
     assert all(a["end"] <= b["start"] + 1e-9 for a, b in zip(periods, periods[1:], strict=False))
     story = baseline_dominance.story()
     assert "loop" in story and "2050" in story
+    best = baseline_dominance.by_code()[["R1", "R2", "R3", "R4", "R5", "R6"]].max().idxmax()
+    assert f"The strongest reinforcing loop is {best} " in story
 
 
 def test_cli_loops_prints_table_and_periods(tmp_path, capsys):
