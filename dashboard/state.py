@@ -73,6 +73,18 @@ def clean_levers(
     return _clean_pairs(pairs, table, lambda key: f"Ignored an unknown slider {str(key)[:40]!r}.")
 
 
+def clean_lever_dict(
+    data: object, table: LeverTable | None = None
+) -> tuple[dict[str, float], list[str]]:
+    """Levers from a stored ``{lever: value}`` dict (a browser store); anything else: the defaults."""
+    table = table or load_levers()
+    if not isinstance(data, dict):
+        return table.defaults(), []
+    return _clean_pairs(
+        data.items(), table, lambda key: f"Ignored an unknown lever {str(key)[:40]!r}."
+    )
+
+
 def _clean_pairs(pairs, table: LeverTable, unknown) -> tuple[dict[str, float], list[str]]:
     """All levers (defaults where not given) and messages, from (lever name, value) pairs."""
     levers, messages = table.defaults(), []

@@ -288,7 +288,7 @@ def _saved(saved, names) -> list[tuple[str, dict[str, float]]]:
     for name in names[:MAX_COMPARE]:
         raw = saved.get(name) if isinstance(name, str) else None
         if isinstance(raw, dict):
-            levers, _ = state.clean_levers([{"key": k} for k in raw], list(raw.values()))
+            levers, _ = state.clean_lever_dict(raw)
             picked.append((name, levers))
     return picked
 
@@ -379,9 +379,7 @@ def save_scenario(_clicks, name, levers, saved):
     if name not in saved and len(saved) >= MAX_SAVED:
         message = f"At most {MAX_SAVED} saved scenarios; delete one first."
         return dash.no_update, dash.no_update, dash.no_update, message
-    clean, _ = state.clean_levers(
-        [{"key": k} for k in (levers or {})], list((levers or {}).values())
-    )
+    clean, _ = state.clean_lever_dict(levers)
     saved[name] = state.changed_levers(clean)
     message = f"Saved '{name}'. Tick it above the charts to compare (up to {MAX_COMPARE})."
     return saved, compare_options(None, saved), "", message
@@ -409,9 +407,7 @@ def download(_csv, _json, levers):
     """Download the plotted numbers (CSV) or the scenario (JSON)."""
     if not (_csv or _json):
         raise PreventUpdate
-    clean, _ = state.clean_levers(
-        [{"key": k} for k in (levers or {})], list((levers or {}).values())
-    )
+    clean, _ = state.clean_lever_dict(levers)
     changed = state.changed_levers(clean)
     if ctx.triggered_id == "explore-download-json":
         content = json.dumps({"title": "Scenario from the dashboard", "levers": changed}, indent=2)

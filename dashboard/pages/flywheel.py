@@ -96,11 +96,7 @@ def layout(**_query):
 def update(active, _loop_clicks, strip_click, current):
     """Redraw the diagram, the small charts and the loop-dominance strip for the links switched on."""
     active = [key for key in active if isinstance(key, str)] if isinstance(active, list) else []
-    base_levers, messages = {}, []
-    if isinstance(current, dict):
-        base_levers, messages = state.clean_levers(
-            [{"key": k} for k in current], list(current.values())
-        )
+    base_levers, messages = state.clean_lever_dict(current)
     with_links = {**base_levers, **{lever.key: 1.0 for lever in LINKS}}
     cut = {lever.key: (1.0 if lever.key in active else 0.0) for lever in LINKS}
     result = runs.run(state.changed_levers({**with_links, **cut}))

@@ -148,6 +148,14 @@ def test_apply_preset_reset_url_and_upload():
     assert "allowed: 0 to 10" in message
 
 
+@pytest.mark.parametrize("stored", ["abc", [1, 2], None, {"warp": 1, "rd_intensity": "x"}])
+def test_save_and_download_survive_a_corrupt_scenario_store(stored):
+    saved, _, _, message = explore.save_scenario(1, "odd", stored, {})
+    assert saved == {"odd": {}} and "Saved 'odd'" in message
+    download = triggered(explore.download, "explore-download-json.n_clicks", None, 1, stored)
+    assert json.loads(download["content"])["levers"] == {}
+
+
 def test_save_scenario_validates_name_and_limit():
     levers = {**load_levers().defaults(), "rd_intensity": 6.0}
     saved, options, name, message = explore.save_scenario(1, "  My plan ", levers, {})
