@@ -246,7 +246,15 @@ def _raw(function):
     return function
 
 
+def _array_scope(components, times: np.ndarray) -> dict:
+    """The translated model's globals, made to work over arrays of time steps."""
+    scope = dict(vars(components))
+    scope.update(if_then_else=_vector_if, float=_vector_float, time=_Values(times))
+    return scope
+
+
 def _vectorised(function, scope_base: dict, stand_ins: dict):
+    """``function`` (a model equation) with some of the functions it calls replaced."""
     scope = dict(scope_base)
     scope.update(stand_ins)
     return types.FunctionType(_raw(function).__code__, scope)
@@ -262,8 +270,7 @@ def all_values(engine, graph: nx.DiGraph, components, frame: pd.DataFrame) -> di
     py = {v.name: v.py_name for v in engine.variables.values()}
     times = frame.index.to_numpy(dtype=float)
     values = {name: frame[name].to_numpy(dtype=float) for name in frame.columns}
-    base = dict(vars(components))
-    base.update(if_then_else=_vector_if, float=_vector_float, time=_Values(times))
+    base = _array_scope(components, times)
     auxiliaries = [n for n in graph.nodes if n not in values]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for name in nx.topological_sort(graph.subgraph(auxiliaries)):
@@ -278,6 +285,7 @@ def link_scores(engine, graph: nx.DiGraph, components, values: dict, times: np.n
     py = {v.name: v.py_name for v in engine.variables.values()}
     old = {name: array[:-1] for name, array in values.items()}
     new = {name: array[1:] for name, array in values.items()}
+    base = _array_scope(components, times[:-1])  # built once, shared by every equation
     scores = {}
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for target in graph.nodes:
@@ -285,7 +293,8 @@ def link_scores(engine, graph: nx.DiGraph, components, values: dict, times: np.n
             sources = list(graph.predecessors(target))
             change = new[target] - old[target]
             if kind == "stock":
-                scores.update(_flow_scores(engine, components, target, sources, old, new))
+                rate = getattr(components, f"_integ_{py[target]}").ddt
+                scores.update(_flow_scores(rate, base, py, target, sources, old, new))
                 continue
             if kind == "memory":  # e.g. SAMPLE IF TRUE: its change is all its input's
                 for source in sources:
@@ -294,15 +303,10 @@ def link_scores(engine, graph: nx.DiGraph, components, values: dict, times: np.n
                         (change != 0) & (moved != 0), np.sign(change * moved), 0.0
                     )
                 continue
-            function = _raw(getattr(components, py[target]))
-            scope = dict(function.__globals__)
-            scope["if_then_else"] = _vector_if
-            scope["float"] = _vector_float
-            scope["time"] = _Values(times[:-1])
             inputs = {source: _Values(old[source]) for source in sources}
-            for source, stand_in in inputs.items():
-                scope[py[source]] = stand_in
-            evaluate = types.FunctionType(function.__code__, scope)
+            evaluate = _vectorised(
+                getattr(components, py[target]), base, {py[s]: v for s, v in inputs.items()}
+            )
             for source in sources:
                 inputs[source].value = new[source]
                 partial = np.broadcast_to(evaluate(), change.shape) - old[target]
@@ -313,16 +317,10 @@ def link_scores(engine, graph: nx.DiGraph, components, values: dict, times: np.n
     return scores
 
 
-def _flow_scores(engine, components, stock, flows, old, new) -> dict:
+def _flow_scores(rate, base, py, stock, flows, old, new) -> dict:
     """Flow -> stock link scores: +-|D flow / D net flow|, the sign from the stock's equation."""
-    integ = getattr(components, f"_integ_{engine.variables[stock].py_name}")
-    rate = integ.ddt
-    py = {v.name: v.py_name for v in engine.variables.values()}
-    scope = dict(rate.__globals__)
     stand_ins = {flow: _Values(0.0) for flow in flows}
-    for flow, stand_in in stand_ins.items():
-        scope[py[flow]] = stand_in
-    evaluate = types.FunctionType(rate.__code__, scope)
+    evaluate = _vectorised(rate, base, {py[f]: v for f, v in stand_ins.items()})
     signs = {}
     for flow in flows:
         stand_ins[flow].value = 1.0
