@@ -74,23 +74,12 @@ def load_series(path: Path = SERIES_FILE, only: list[str] | None = None) -> list
     series = []
     for index, entry in enumerate(spec.get("series", []), start=1):
         try:
-            name, file, variable = entry["name"], entry["file"], entry["variable"]
+            name, file, _variable = entry["name"], entry["file"], entry["variable"]
         except KeyError as missing:
             raise InputError(f"{path}: series #{index} has no {missing}") from None
         if only and name not in only:
             continue
-        low, high = entry.get("range", [None, None])
-        observations = read_observations(path.parent / file, (low, high), entry.get("iso3"), name)
-        series.append(
-            Series(
-                name,
-                entry.get("label", name),
-                variable,
-                float(entry.get("scale", 1)),
-                float(entry.get("weight", 1)),
-                observations,
-            )
-        )
+        series.append(_series(entry, path.parent / file))
     if not series:
         raise InputError(f"{path}: no series to fit")
     return series
@@ -111,18 +100,23 @@ def series_from_files(files: list[Path]) -> list[Series]:
             raise DataError(
                 f"{file}: name the file after a series ({', '.join(known)}), e.g. egdi.csv"
             )
-        observations = read_observations(file, tuple(entry.get("range", [None, None])), name=stem)
-        series.append(
-            Series(
-                stem,
-                entry.get("label", stem),
-                entry["variable"],
-                float(entry.get("scale", 1)),
-                float(entry.get("weight", 1)),
-                observations,
-            )
-        )
+        series.append(_series(entry, Path(file)))
     return series
+
+
+def _series(entry: dict, file: Path) -> Series:
+    """A series of the spec with its observations read (and validated) from ``file``."""
+    name = entry["name"]
+    low, high = entry.get("range", [None, None])
+    observations = read_observations(file, (low, high), entry.get("iso3"), name)
+    return Series(
+        name,
+        entry.get("label", name),
+        entry["variable"],
+        float(entry.get("scale", 1)),
+        float(entry.get("weight", 1)),
+        observations,
+    )
 
 
 def load_params(path: Path = PARAMS_FILE) -> list[Param]:

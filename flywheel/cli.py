@@ -261,8 +261,6 @@ def cmd_loops(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     if args.set:
         scenario = scenario.with_levers(_parse_sets(args.set))
-    if args.out and Path(args.out).suffix.lower() not in (".csv", ".json"):
-        raise InputError(f"--out {args.out}: the file must end in .csv or .json")
     _check_out(args.out)
     result = loop_dominance(scenario, baseline=args.baseline)
     print(
