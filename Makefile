@@ -27,4 +27,5 @@ test: $(VENV)/.installed browser
 
 bench: $(VENV)/.installed browser
 	$(BIN)/python benchmarks/bench_run.py
+	$(BIN)/python benchmarks/bench_loops.py
 	$(BIN)/python benchmarks/bench_dashboard.py
