@@ -202,21 +202,57 @@ def model_graph(engine) -> nx.DiGraph:
     return graph
 
 
-def find_loops(graph: nx.DiGraph, max_loops: int = MAX_LOOPS) -> list[tuple[str, ...]]:
+def _canonical(graph: nx.DiGraph, cycle) -> tuple[str, ...]:
+    """A cycle rotated to start at its first stock (or its smallest name)."""
+    cycle = list(cycle)
+    stocks = [i for i, node in enumerate(cycle) if graph.nodes[node]["kind"] == "stock"]
+    start = stocks[0] if stocks else cycle.index(min(cycle))
+    return tuple(cycle[start:] + cycle[:start])
+
+
+def find_loops(graph: nx.DiGraph, max_loops: int | None = None) -> list[tuple[str, ...]] | None:
     """All simple cycles (each rotated to start at a stock if it has one).
 
-    For models with more than ``max_loops`` cycles, the search is cut off there and the
-    strongest-path search of the LTM papers should be used instead; this model has about
-    two thousand.
+    Returns None when the model has more than ``max_loops`` cycles: then the loops are
+    found per run with :func:`strongest_loops` instead (this model has about two thousand).
     """
+    limit = MAX_LOOPS if max_loops is None else max_loops
     cycles = []
     for cycle in nx.simple_cycles(graph):
-        stocks = [i for i, node in enumerate(cycle) if graph.nodes[node]["kind"] == "stock"]
-        start = stocks[0] if stocks else cycle.index(min(cycle))
-        cycles.append(tuple(cycle[start:] + cycle[:start]))
-        if len(cycles) >= max_loops:
-            break
+        cycles.append(_canonical(graph, cycle))
+        if len(cycles) > limit:
+            return None
     return sorted(cycles, key=lambda c: (len(c), c))
+
+
+def strongest_loops(graph: nx.DiGraph, links: dict, samples: int = 46) -> list[tuple[str, ...]]:
+    """Loops found by the strongest-path search of the LTM papers (for large models).
+
+    At ``samples`` time steps, a depth-first search from every stock follows links in
+    order of decreasing |link score| and abandons a path once it reaches a variable more
+    weakly than an earlier path did, keeping the loops it closes.
+    """
+    steps = len(next(iter(links.values())))
+    found: set[tuple[str, ...]] = set()
+    stocks = [n for n in graph.nodes if graph.nodes[n]["kind"] == "stock"]
+    for step in np.unique(np.linspace(0, steps - 1, samples).astype(int)):
+        strength = {link: abs(float(score[step])) for link, score in links.items()}
+        for stock in stocks:
+            best = dict.fromkeys(graph.nodes, 0.0)
+
+            def visit(node, score, path, stock=stock, best=best, strength=strength):
+                if path and node == stock:
+                    found.add(_canonical(graph, path))
+                    return
+                if node in path or score <= best[node]:
+                    return
+                best[node] = score
+                for target in sorted(graph.successors(node), key=lambda t: -strength[(node, t)]):
+                    if strength[(node, target)] > 0:
+                        visit(target, score * strength[(node, target)], path + [node])
+
+            visit(stock, 1.0 + 1e-12, [])
+    return sorted(found, key=lambda c: (len(c), c))
 
 
 class _Values:
@@ -351,12 +387,15 @@ def _match_named(cycles: list[tuple[str, ...]]) -> dict[tuple[str, ...], tuple[s
 _STRUCTURE: dict[int, tuple] = {}
 
 
-def structure(engine) -> tuple[nx.DiGraph, list[tuple[str, ...]], dict]:
-    """The model graph, its loops and their names (once per engine: levers do not change them)."""
+def structure(engine) -> tuple[nx.DiGraph, list[tuple[str, ...]] | None, dict]:
+    """The model graph, its loops and their names (once per engine: levers do not change them).
+
+    The loops are None for a model with too many to enumerate (see :func:`find_loops`).
+    """
     if id(engine) not in _STRUCTURE:
         graph = model_graph(engine)
         cycles = find_loops(graph)
-        _STRUCTURE[id(engine)] = (engine, graph, cycles, _match_named(cycles))
+        _STRUCTURE[id(engine)] = (engine, graph, cycles, _match_named(cycles or []))
     return _STRUCTURE[id(engine)][1:]
 
 
@@ -370,6 +409,9 @@ def analyse(engine, params: dict[str, float], named_loops: bool = True) -> Domin
         return link_scores(engine, graph, components, values, frame.index.to_numpy(dtype=float))
 
     frame, links = engine.run_and_inspect(params, columns, inspect)
+    if cycles is None:  # too many loops to enumerate: the strongest ones of this run
+        cycles = strongest_loops(graph, links)
+        named = _match_named(cycles)
     names = named if named_loops else {}
     times = frame.index[1:]
     polarity = link_polarities(links)

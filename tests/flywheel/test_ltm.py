@@ -122,3 +122,19 @@ def test_cli_loops_prints_table_and_periods(tmp_path, capsys):
     assert (tmp_path / "l.csv").read_text().startswith("time,")
     assert main(["loops", "--out", str(tmp_path / "l.txt")]) == 2
     assert "must end in .csv or .json" in capsys.readouterr().err
+
+
+def test_strongest_path_search_for_models_with_too_many_loops(monkeypatch, baseline_dominance):
+    import flywheel.ltm as ltm
+
+    monkeypatch.setattr(ltm, "MAX_LOOPS", 50)
+    monkeypatch.setattr(ltm, "_STRUCTURE", {})
+    result = loop_dominance()
+    assert 50 < len(result.loops) < len(baseline_dominance.loops)  # not all 2061: only the strong
+    strongest = baseline_dominance.scores.abs().mean().nlargest(10).index
+    full = {loop.id: loop.variables for loop in baseline_dominance.loops}
+    found = {loop.variables for loop in result.loops}
+    assert all(full[loop_id] in found for loop_id in strongest)
+    assert {"R1", "R3", "B1", "B3"} <= {loop.code for loop in result.loops}
+    total = result.scores.abs().sum(axis=1)
+    assert np.allclose(total[total > 0], 1.0)
