@@ -22,8 +22,8 @@ COUNTRY_PARAMS = (
     "Structural digital exclusion",
     "Government building rate",
     "Initial digital government",
-    "GDP deflator growth",
-    "Exogenous productivity growth",
+    "Catch up rate",
+    "Initial relative technology",
 )
 
 
@@ -54,7 +54,7 @@ WIDER = {
         "GDP deflator growth",
         0.0,
         0.15,
-        0.027,
+        0.031,
         "Average inflation of GDP prices differs widely between countries.",
     ),
 }
@@ -120,6 +120,7 @@ def country_params(series: list[Series]) -> list[Param]:
         ),
     )
     if any(s.name == "gdp_growth" for s in series):
+        params.append(WIDER["GDP deflator growth"])
         params.append(
             Param(
                 "Gross investment rate",
@@ -131,9 +132,7 @@ def country_params(series: list[Series]) -> list[Param]:
         )
     else:
         params = [
-            p
-            for p in params
-            if p.name not in ("GDP deflator growth", "Exogenous productivity growth")
+            p for p in params if p.name not in ("Catch up rate", "Initial relative technology")
         ]
     return params
 

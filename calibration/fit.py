@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.optimize import differential_evolution, least_squares
 
 from calibration.series import Param, Series
-from calibration.stats import fit_statistics
+from calibration.stats import fit_statistics, forecast_statistics, naive_trend
 from flywheel import simulate
 
 CORRELATION_WARNING = 0.9
@@ -29,11 +29,14 @@ class NonFiniteObjective(ArithmeticError):
 
 
 class Objective:
-    """Weighted, normalised residuals of the model against the observations.
+    """Standardised residuals of the model against the observations, plus the priors.
 
-    Each series contributes ``sqrt(weight / n) * (model - observed) / mean|observed|`` at
-    its observed years only (years without data are simply absent, never zero), so
-    neither a series' unit nor its number of points dominates.
+    Each observation contributes ``sqrt(weight) * (model - observed) / (error *
+    mean|observed|)``, where ``error`` is the series' relative observation-and-model error
+    (one standard deviation), at its observed years only (years without data are simply
+    absent, never zero). Each parameter with a prior adds ``(value - prior) / prior_sd``,
+    so the least-squares minimum is the maximum a posteriori estimate under normal errors
+    and normal priors: a constant the data cannot identify stays at its evidence.
     """
 
     def __init__(
@@ -73,6 +76,12 @@ class Objective:
         """The normalised vector of parameter values."""
         return (np.array([values[p.name] for p in self.params]) - self.low) / self.span
 
+    def prior_residuals(self, values: dict[str, float]) -> np.ndarray:
+        """``(value - prior) / prior_sd`` for every parameter that has a prior."""
+        return np.array(
+            [(values[p.name] - p.prior) / p.prior_sd for p in self.params if p.has_prior]
+        )
+
     def run(self, values: dict[str, float]) -> pd.DataFrame:
         """Simulate with the given parameter values."""
         return simulate(variables=self.variables, params=values, baseline=self.baseline).frame
@@ -87,10 +96,11 @@ class Objective:
             observed = series.observations.values.loc[years].to_numpy()
             model = series.model_values(frame).loc[years].to_numpy()
             parts.append(
-                math.sqrt(series.weight / len(years))
+                math.sqrt(series.weight)
                 * (model - observed)
-                / np.mean(np.abs(observed))
+                / (np.mean(np.abs(observed)) * series.error)
             )
+        parts.append(self.prior_residuals(values))
         residuals = np.concatenate(parts)
         self.evaluations += 1
         if not np.all(np.isfinite(residuals)):
@@ -214,6 +224,21 @@ def _uncertainty(objective: Objective, jacobian: np.ndarray, residuals: np.ndarr
     return dict(zip(names, sd.tolist(), strict=True)), correlations, warnings
 
 
+def _forecast(model, observed, holdout, later_years) -> dict:
+    """The model's forecast after ``holdout`` beside the naive straight-line rival."""
+    actual = observed.loc[later_years]
+    ours = forecast_statistics(model.loc[later_years], actual)
+    naive = forecast_statistics(naive_trend(observed, holdout, later_years), actual)
+    unbiased = ours["MAPE"] <= 3 or abs(ours["signed"]) <= ours["MAPE"] / 2
+    return {
+        "years": [int(y) for y in later_years],
+        "model": ours,
+        "naive": naive,
+        "beats_naive": bool(ours["MAPE"] < naive["MAPE"]),
+        "unbiased": bool(unbiased),
+    }
+
+
 def calibrate(
     series: list[Series],
     params: list[Param],
@@ -300,6 +325,9 @@ def calibrate(
             "label": s.label,
             "fit": fit_statistics(model.loc[fitted_years], observed.loc[fitted_years]),
             "holdout": fit_statistics(model.loc[later_years], observed.loc[later_years])
+            if len(later_years)
+            else None,
+            "forecast": _forecast(model, observed, holdout, later_years)
             if len(later_years)
             else None,
         }

@@ -52,6 +52,7 @@ def text_report(result: CalibrationResult) -> str:
             hold = stats["holdout"]
             row += f"   {_fmt(hold['MAPE']) if hold else 'no data':>13s}  {_fmt(hold['RMSE']) if hold else '':>5s}"
         lines.append(row)
+    lines += forecast_table(result)
     lines += ["", "Parameters (estimate +- standard error; range)"]
     for name, value in result.params.items():
         low, high = result.bounds[name]
@@ -61,6 +62,34 @@ def text_report(result: CalibrationResult) -> str:
     if result.warnings:
         lines += ["", "Warnings"] + [f"  - {warning}" for warning in result.warnings]
     return "\n".join(lines)
+
+
+def forecast_table(result: CalibrationResult) -> list[str]:
+    """Holdout forecast of each series beside the naive rival.
+
+    The rival is a straight line through the last four observations before the holdout
+    year. Empty without a holdout.
+    """
+    rows = [(name, s["forecast"]) for name, s in result.statistics.items() if s.get("forecast")]
+    if not rows:
+        return []
+    lines = [
+        "",
+        f"Forecast after {result.holdout} against the naive trend (line through the last 4 points)",
+        f"  {'series':24s} {'years':>9s} {'MAPE%':>7s} {'signed%':>8s} {'naive MAPE%':>12s}  verdict",
+    ]
+    for name, forecast in rows:
+        years = forecast["years"]
+        verdict = (
+            "beats the naive trend" if forecast["beats_naive"] else "WORSE than the naive trend"
+        )
+        if not forecast["unbiased"]:
+            verdict += "; errors one-sided"
+        lines.append(
+            f"  {name:24s} {years[0]}-{years[-1]} {_fmt(forecast['model']['MAPE']):>7s} "
+            f"{forecast['model']['signed']:+8.1f} {_fmt(forecast['naive']['MAPE']):>12s}  {verdict}"
+        )
+    return lines
 
 
 def _figure(name: str, data: dict) -> go.Figure:
@@ -117,6 +146,12 @@ def html_report(result: CalibrationResult, title: str = "Calibration report") ->
         for stats in result.statistics.values()
     )
     holdout_head = "<th>holdout MAPE %</th><th>holdout RMSE</th>" if result.holdout else ""
+    forecast = forecast_table(result)
+    forecast_html = (
+        f"<h2>Forecast against a naive rival</h2><pre>{html.escape(chr(10).join(forecast[1:]))}</pre>"
+        if forecast
+        else ""
+    )
     params = "".join(
         f"<tr><td>{html.escape(name)}</td><td>{value:.4g}</td><td>{_fmt(result.std_errors.get(name))}</td>"
         f"<td>{result.initial[name]:.4g}</td><td>{result.bounds[name][0]:g} to {result.bounds[name][1]:g}</td></tr>"
@@ -135,7 +170,7 @@ th{{background:#123a73;color:#fff}}.charts{{display:grid;grid-template-columns:1
 {html.escape(result.message)} &middot; {result.evaluations} model runs, {result.seconds:.0f} s</p>
 <h2>How well the model follows the data</h2><p>{EXPLAIN}</p>
 <table><tr><th>series</th><th>n</th><th>R²</th><th>MAPE %</th><th>RMSE</th><th>U<sup>M</sup></th>
-<th>U<sup>S</sup></th><th>U<sup>C</sup></th>{holdout_head}</tr>{rows}</table>
+<th>U<sup>S</sup></th><th>U<sup>C</sup></th>{holdout_head}</tr>{rows}</table>{forecast_html}
 <div class="charts">{"".join(charts)}</div>
 <h2>Estimated parameters</h2><table><tr><th>parameter</th><th>estimate</th><th>standard error</th>
 <th>start</th><th>allowed range</th></tr>{params}</table>

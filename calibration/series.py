@@ -27,6 +27,7 @@ class Series:
     weight: float
     observations: Observations
     relative: bool = False
+    error: float = 0.05  # relative observation-and-model error (one standard deviation)
 
     def model_values(self, frame):
         """The model's values in the data's unit, at every year of the run.
@@ -43,13 +44,27 @@ class Series:
 
 @dataclass(frozen=True)
 class Param:
-    """A model constant to estimate: bounds, starting value and why it is uncertain."""
+    """A model constant to estimate: search bounds, starting value, why it is uncertain.
+
+    ``prior`` and ``prior_sd`` (optional) give the published evidence on the constant as
+    a normal prior; ``source`` says where it comes from. With a prior the fit is a
+    maximum a posteriori estimate: the data move the constant away from its evidence
+    only as far as they can identify it.
+    """
 
     name: str
     low: float
     high: float
     initial: float
     why: str
+    prior: float | None = None
+    prior_sd: float | None = None
+    source: str = ""
+
+    @property
+    def has_prior(self) -> bool:
+        """True when the constant carries a prior from evidence."""
+        return self.prior is not None and self.prior_sd is not None and self.prior_sd > 0
 
 
 def _read_toml(path: Path) -> dict:
@@ -68,7 +83,7 @@ def load_series(path: Path = SERIES_FILE, only: list[str] | None = None) -> list
     Examples
     --------
     >>> [s.name for s in load_series()]
-    ['digital_economy_share', 'egdi', 'internet_users', 'gdp_nominal']
+    ['digital_economy_share', 'egdi', 'internet_users', 'gdp_real']
     """
     spec = _read_toml(path)
     series = []
@@ -116,6 +131,7 @@ def _series(entry: dict, file: Path) -> Series:
         float(entry.get("scale", 1)),
         float(entry.get("weight", 1)),
         observations,
+        error=float(entry.get("error", 0.05)),
     )
 
 
@@ -128,17 +144,26 @@ def load_params(path: Path = PARAMS_FILE) -> list[Param]:
     params = []
     for index, entry in enumerate(_read_toml(path).get("param", []), start=1):
         try:
+            plausible = entry.get("plausible")
             param = Param(
                 entry["name"],
                 float(entry["low"]),
                 float(entry["high"]),
-                float(entry["initial"]),
+                float(entry.get("prior", entry.get("initial"))),
                 entry.get("why", ""),
+                prior=float(entry["prior"]) if "prior" in entry else None,
+                # the plausible range from the evidence is read as +-2 standard deviations
+                prior_sd=(float(plausible[1]) - float(plausible[0])) / 4 if plausible else None,
+                source=entry.get("source", ""),
             )
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, IndexError) as error:
             raise InputError(
-                f"{path}: parameter #{index}: needs name, low, high, initial ({error})"
+                f"{path}: parameter #{index}: needs name, low, high and prior or initial ({error})"
             ) from None
+        if param.prior is not None and not param.has_prior:
+            raise InputError(
+                f"{path}: '{param.name}': a prior needs a plausible = [low, high] range"
+            )
         variable = engine().variable(param.name)
         if not variable.is_constant or param.name in lever_names:
             raise InputError(f"{path}: '{param.name}' is not a model constant that may be fitted")

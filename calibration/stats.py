@@ -46,3 +46,43 @@ def fit_statistics(simulated, observed) -> dict[str, float]:
     elif mse == 0:
         stats.update(UM=0.0, US=0.0, UC=0.0)
     return stats
+
+
+def naive_trend(observed, holdout: int, later_years, points: int = 4) -> np.ndarray:
+    """The naive rival: a least-squares line through the last observations, extended.
+
+    The line goes through the last ``points`` observations up to ``holdout`` and is
+    extended to ``later_years``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> series = pd.Series([1.0, 2.0, 3.0, 4.0, 9.0], index=[2015, 2016, 2017, 2018, 2019])
+    >>> naive_trend(series, 2018, [2019, 2020]).tolist()
+    [5.0, 6.0]
+    """
+    known = observed[observed.index <= holdout].iloc[-points:]
+    if len(known) < 2:
+        return np.full(len(later_years), np.nan)
+    slope, intercept = np.polyfit(np.asarray(known.index, dtype=float), known.to_numpy(), 1)
+    return intercept + slope * np.asarray(later_years, dtype=float)
+
+
+def forecast_statistics(simulated, observed) -> dict[str, float]:
+    """MAPE (%) and mean signed error (% of the observation) of a forecast.
+
+    A forecast whose errors all have one sign has |mean signed error| = MAPE.
+
+    Examples
+    --------
+    >>> forecast_statistics([1.1, 2.2], [1.0, 2.0])["signed"]
+    10.000000000000009
+    """
+    s = np.asarray(simulated, dtype=float)
+    a = np.asarray(observed, dtype=float)
+    relative = (s - a) / a * 100
+    return {
+        "n": len(a),
+        "MAPE": float(np.mean(np.abs(relative))),
+        "signed": float(np.mean(relative)),
+    }

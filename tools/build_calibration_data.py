@@ -75,6 +75,36 @@ def main(shared):
         if 2005 <= int(r["year"]) <= 2050 and r["value_lcu"] != ""
     ]
     write("selected_countries_gdp_lcu.csv", gdp, ("year", "iso3", "value", "source"))
+    write("china_gdp_real.csv", real_gdp(shared))
+
+
+def real_gdp(shared):
+    """China's GDP at 2005 prices: nominal GDP divided by the deflator index (2005 = 1).
+
+    The index chains the World Bank's GDP deflator inflation (NY.GDP.DEFL.KD.ZG) from
+    2006 on; values rounded to 4 decimals.
+    """
+    inflation = {
+        int(r["Year"]): float(r["Inflation"])
+        for r in rows(shared / "gdp_deflator_inflation_all_countries_wb.csv")
+        if r["Country Code"] == "CHN" and r["Inflation"] != ""
+    }
+    nominal = {
+        int(r["year"]): float(r["value"])
+        for r in rows(shared / "gdp_nominal_china_trillion_yuan.csv")
+        if r["value"] != ""
+    }
+    records, index = [], 1.0
+    for year in range(2005, 2051):
+        if year > 2005:
+            if year not in inflation:
+                break
+            index *= 1 + inflation[year] / 100
+        if year in nominal:
+            records.append(
+                (year, f"{nominal[year] / index:.4f}", "trillion yuan, 2005 prices", "wdi_gdp_real")
+            )
+    return records
 
 
 if __name__ == "__main__":

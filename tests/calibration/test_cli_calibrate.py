@@ -47,7 +47,7 @@ def test_calibrate_writes_reports_and_a_baseline(tmp_path, calibrated_dir, capsy
         "digital_economy_share",
         "egdi",
         "internet_users",
-        "gdp_nominal",
+        "gdp_real",
     }
     assert result["statistics"]["egdi"]["holdout"]["n"] == 3  # the 2020, 2022 and 2024 surveys
     html = (out / "report.html").read_text()
