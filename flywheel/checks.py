@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import tomllib
 
+from flywheel import corners
 from flywheel.levers import load_levers
 from flywheel.paths import CHECKS_FILE
 from flywheel.scenarios import Scenario
@@ -208,27 +209,68 @@ def check_extreme_conditions() -> CheckResult:
     )
 
 
-def check_integration_error() -> CheckResult:
-    """Halving TIME STEP moves each key output by less than the tolerance, in every year."""
-    from flywheel.simulate import engine
+@lru_cache(maxsize=2)
+def lever_box_scan(thorough: bool = False) -> corners.Scan:
+    """Corners, single levers and Latin-hypercube samples of the lever box, scanned once.
 
-    names = spec()["integration_outputs"]
+    Quick: the corner cases and ``quick_samples`` samples; thorough: ``thorough_samples``.
+    The integration error is measured on the corner cases of the policy levers and on the
+    sample with the fastest growth.
+    """
+    box = spec()["lever_box"]
+    cases = corners.corner_cases()
+    samples = box["thorough_samples"] if thorough else box["quick_samples"]
+    sampled = corners.latin_hypercube(samples, seed=box["seed"])
+    outputs = spec()["integration_outputs"]
+    first = corners.scan({**cases, **sampled})
+    extremes = [name for name in cases if name.startswith(("policy levers", "every lever"))]
+    if first.growth.case:
+        extremes.append(first.growth.case)
+    second = corners.scan(
+        {name: {**cases, **sampled}[name] for name in extremes},
+        integration_cases=extremes,
+        outputs=outputs,
+    )
+    first.integration = second.integration
+    return first
+
+
+def check_growth_bound(thorough: bool = False) -> CheckResult:
+    """Real GDP per person never grows faster than the bound, at any lever setting."""
+    scan = lever_box_scan(thorough)
+    bound = spec()["lever_box"]["growth_bound"]
+    problems = scan.errors + [f"non-finite values: {item}" for item in scan.nonfinite]
+    passed = not problems and scan.growth.value <= bound
+    detail = (
+        f"fastest growth of real GDP per person {scan.growth.value:.1%} a year "
+        f"({scan.growth.case}, {scan.growth.detail}; bound {bound:.0%}) over {scan.cases} settings"
+    )
+    return CheckResult("growth bound", passed, "; ".join(problems + [detail]))
+
+
+def check_declared_ranges(thorough: bool = False) -> CheckResult:
+    """Every variable stays inside the ``[min,max]`` the model file declares, in every case."""
+    scan = lever_box_scan(thorough)
+    worst = scan.range_excess
+    passed = worst.value <= 0 and not scan.nonfinite and not scan.errors
+    detail = (
+        f"{worst.detail} over {scan.cases} settings"
+        if worst.value <= 0
+        else f"worst: {worst.detail} ({worst.case})"
+    )
+    return CheckResult("declared ranges", passed, detail)
+
+
+def check_integration_error(thorough: bool = False) -> CheckResult:
+    """Halving TIME STEP moves each key output by less than the tolerance, in every year."""
+    scan = lever_box_scan(thorough)
     tolerance = spec()["integration_tolerance"]
-    worst = {}
-    for levers in ({}, {"public_investment": 15, "enterprise_investment": 8, "future_shock": 1}):
-        scenario = Scenario.from_levers(levers)
-        coarse = simulate(scenario, names).frame
-        fine = simulate(scenario, names, time_step=engine().time_step / 2).frame
-        change = ((coarse - fine).abs() / fine.abs()).max()
-        for name in names:
-            worst[name] = max(worst.get(name, 0.0), float(change[name]))
-    failing = {name: value for name, value in worst.items() if value >= tolerance}
-    largest = max(worst, key=worst.get)
+    worst = scan.integration
     return CheckResult(
         "integration error",
-        not failing,
-        f"largest change when halving TIME STEP: {largest} {worst[largest]:.3%} "
-        f"(tolerance {tolerance:.1%})",
+        worst.value < tolerance,
+        f"largest change when halving TIME STEP: {worst.detail} {worst.value:.3%} "
+        f"({worst.case}; tolerance {tolerance:.1%})",
     )
 
 
@@ -239,16 +281,17 @@ CHECKS: tuple[Callable[[], CheckResult], ...] = (
     check_shock,
     check_cost_curves,
     check_extreme_conditions,
-    check_integration_error,
 )
+#: Checks over the whole lever box: a quick subset by default, every sample when thorough.
+BOX_CHECKS = (check_growth_bound, check_declared_ranges, check_integration_error)
 
 
-def run_checks() -> list[CheckResult]:
-    """Run every behaviour check.
+def run_checks(thorough: bool = False) -> list[CheckResult]:
+    """Run every behaviour check (``thorough``: the full Latin-hypercube scan).
 
     Examples
     --------
     >>> all(result.passed for result in run_checks())
     True
     """
-    return [check() for check in CHECKS]
+    return [check() for check in CHECKS] + [check(thorough) for check in BOX_CHECKS]

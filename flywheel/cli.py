@@ -149,7 +149,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Run the behaviour checks; exit code 1 if any fails."""
     from flywheel.checks import run_checks
 
-    results = run_checks()
+    results = run_checks(thorough=args.thorough)
     for result in results:
         print(f"{'PASS' if result.passed else 'FAIL'}  {result.name}: {result.detail}")
     failed = sum(not result.passed for result in results)
@@ -375,10 +375,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=cmd_serve)
 
+    check = commands.add_parser("check", help="run the behaviour checks")
+    check.add_argument(
+        "--thorough",
+        action="store_true",
+        help="scan 1,000 Latin-hypercube lever settings, not the quick subset",
+    )
+    check.set_defaults(func=cmd_check)
+
     for name, func, text in (
         ("levers", cmd_levers, "list the levers (sliders) with ranges"),
         ("scenarios", cmd_scenarios, "list the scenario presets"),
-        ("check", cmd_check, "run the behaviour checks"),
         ("info", cmd_info, "list stocks, flows, levers and feedback loops"),
     ):
         commands.add_parser(name, help=text).set_defaults(func=func)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Mapping, Sequence
 
 from flywheel.engine import Engine
+from flywheel.errors import InputError
 from flywheel.paths import MODEL_FILE
 from flywheel.results import RunResult
 from flywheel.scenarios import Scenario
@@ -65,9 +67,31 @@ def model_params(
     for name, value in (params or {}).items():
         variable = engine().variable(name)
         if variable.name in levers:
-            raise ValueError(f"'{name}' is a lever: set it through the scenario")
-        values[variable.name] = float(value)
+            raise InputError(
+                f"'{name}' is a lever: set it through the scenario (Scenario.from_levers), "
+                "which checks its range"
+            )
+        values[variable.name] = _checked(variable, value)
     return values, calibrated
+
+
+def _checked(variable, value) -> float:
+    """``value`` as a float inside the constant's declared ``[min,max]``, or ``InputError``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"'{variable.name}': {value!r} is not a number") from None
+    low, high = variable.limits
+    if (
+        not math.isfinite(number)
+        or (low is not None and number < low)
+        or (high is not None and number > high)
+    ):
+        allowed = (
+            f"{'-inf' if low is None else f'{low:g}'} to {'inf' if high is None else f'{high:g}'}"
+        )
+        raise InputError(f"'{variable.name}': {number:g} is out of range; allowed: {allowed}")
+    return number
 
 
 def simulate(

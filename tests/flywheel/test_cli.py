@@ -131,6 +131,7 @@ def test_check_fails_with_exit_1_when_a_check_fails(monkeypatch, capsys):
 
     failing = checks.CheckResult("forced", False, "made to fail")
     monkeypatch.setattr(checks, "CHECKS", (lambda: failing,))
+    monkeypatch.setattr(checks, "BOX_CHECKS", ())
     assert main(["check"]) == 1
     assert "FAIL  forced: made to fail" in capsys.readouterr().out
 

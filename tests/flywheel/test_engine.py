@@ -117,3 +117,26 @@ def test_subscripted_cost_curves_come_back_as_columns():
     curve = frame.filter(like="Digital unit cost curve[")
     assert curve.shape[1] == 9
     assert np.isfinite(curve.to_numpy()).all()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"Policy start year": 2010},  # a lever: only through a scenario
+        {"Capital elasticity": 1.5},  # outside the model's declared [0,1]
+        {"Digital capital lifetime": float("nan")},
+        {"Digital capital lifetime": "eight"},
+    ],
+)
+def test_simulate_refuses_levers_and_out_of_range_constants(params):
+    from flywheel.errors import InputError
+
+    with pytest.raises(InputError):
+        simulate(params=params)
+
+
+def test_scenario_refuses_an_early_policy_start_year():
+    from flywheel.errors import InputError
+
+    with pytest.raises(InputError, match="out of range"):
+        Scenario.from_levers({"policy_start_year": 2010, "public_investment": 15})
