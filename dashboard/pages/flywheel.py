@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import figures, runs, state
 from dashboard.components import graph
-from flywheel import load_levers
+from flywheel import Scenario, load_levers
+from flywheel.evidence import dividend_sentence, flywheel_dividend
 from flywheel.loops import load_loops
 
 LINKS = [lever for lever in load_levers() if lever.group == "Links"]
+
+
+@lru_cache(maxsize=1)
+def baseline_dividend() -> str:
+    """The flywheel dividend of the baseline, in one sentence (computed once per process)."""
+    return dividend_sentence(flywheel_dividend(Scenario()))
 
 
 def _link_pair(key: str) -> tuple[str, str]:
@@ -52,6 +61,7 @@ def layout(**_query):
                 className="diagram",
                 children=[
                     html.H2("The flywheel: how the three main lines drive each other"),
+                    html.P(baseline_dividend(), id="flywheel-dividend", className="story"),
                     graph("flywheel-diagram", 440, "graph diagram-graph"),
                     html.H3("Cross-line links (untick to cut a link from the policy start year)"),
                     switches,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, callback, dcc, html
 
-from flywheel import load_levers
-from flywheel.simulate import engine
+from flywheel import Scenario, load_levers
+from flywheel.evidence import evidence_for, load_evidence, measure_links
+from flywheel.simulate import engine, model_params
 
 KINDS = {"Stateful": "stock / memory", "Constant": "constant", "Auxiliary": "auxiliary"}
 
@@ -24,6 +25,7 @@ def variable_rows() -> list[dict]:
     rows = []
     for variable in sorted(model.variables.values(), key=lambda v: v.name.lower()):
         kind = "stock" if variable.is_stock else KINDS.get(variable.kind, variable.kind.lower())
+        evidence = evidence_for(variable.name)
         rows.append(
             {
                 "name": variable.name,
@@ -31,12 +33,35 @@ def variable_rows() -> list[dict]:
                 "units": variable.units,
                 "range": _range(variable.limits),
                 "comment": variable.comment,
+                "evidence": "; ".join(
+                    f"{row.channel} (value used {row.value:g}): {row.study}" for row in evidence
+                )
+                or ("assumption (see comment)" if variable.is_constant else ""),
             }
         )
     return rows
 
 
-COLUMNS = ("name", "kind", "units", "range", "comment")
+COLUMNS = ("name", "kind", "units", "range", "comment", "evidence")
+
+
+def evidence_rows() -> list[dict]:
+    """One row per link: the constant, its value, the model's link and the evidence's range."""
+    values, _ = model_params(Scenario())
+    measured = measure_links(engine(), values)
+    return [
+        {
+            "link": row.link,
+            "channel": row.channel,
+            "constant": f"{row.constant} = {row.value:g}",
+            "in the model": f"{row.measure} {measured[row.id]:.3g}",
+            "evidence range": f"{row.low:g} to {row.high:g}",
+            "study": row.study,
+            "estimated": row.estimated,
+            "conversion": row.conversion,
+        }
+        for row in load_evidence()
+    ]
 
 
 def _table(rows: list[dict], columns, table_id: str | None = None):
@@ -78,6 +103,13 @@ def layout(**_query):
             ),
             html.Div(id="model-count", className="message"),
             html.Div(id="model-table", children=_table(rows, COLUMNS)),
+            html.H2("What the links rest on"),
+            html.P(
+                "Each link between the three lines, the constant that sets it, how strong it is in "
+                "the model (measured, all else equal, in 2023) and the published evidence it must "
+                "stay within (models/evidence.csv)."
+            ),
+            _table(evidence := evidence_rows(), list(evidence[0]), "model-evidence"),
             html.H2("Levers"),
             _table(levers, list(levers[0])),
         ],
