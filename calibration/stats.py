@@ -58,7 +58,7 @@ def naive_trend(observed, holdout: int, later_years, points: int = 4) -> np.ndar
     --------
     >>> import pandas as pd
     >>> series = pd.Series([1.0, 2.0, 3.0, 4.0, 9.0], index=[2015, 2016, 2017, 2018, 2019])
-    >>> naive_trend(series, 2018, [2019, 2020]).tolist()
+    >>> [round(float(x), 9) for x in naive_trend(series, 2018, [2019, 2020])]
     [5.0, 6.0]
     """
     known = observed[observed.index <= holdout].iloc[-points:]
