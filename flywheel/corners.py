@@ -23,17 +23,13 @@ GROWTH_VARIABLE = "Real GDP per capita"
 #: Tolerance on declared ranges (Euler steps land a hair past a ceiling only by rounding).
 RANGE_SLACK = 1e-9
 
-TIMING = ("policy_start_year", "phase_in_time")
-SHOCK = ("future_shock", "future_shock_year", "future_shock_size")
+#: Lever groups that are not policy: when levers act, facilitator experiments, what-ifs.
+NOT_POLICY = ("Timing", "Links", "Shock")
 
 
 def policy_levers() -> list:
     """Levers a policymaker sets (not timing, links or the shock)."""
-    return [
-        lever
-        for lever in load_levers()
-        if lever.key not in TIMING + SHOCK and lever.group != "Links"
-    ]
+    return [lever for lever in load_levers() if lever.group not in NOT_POLICY]
 
 
 def corner_cases() -> dict[str, dict[str, float]]:
@@ -108,7 +104,9 @@ class Scan:
 
     cases: int = 0
     growth: Worst = field(default_factory=Worst)
-    range_excess: Worst = field(default_factory=Worst)
+    range_excess: Worst = field(
+        default_factory=lambda: Worst(0.0, "", "every variable inside its declared range")
+    )
     integration: Worst = field(default_factory=Worst)
     nonfinite: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -156,14 +154,11 @@ def scan(cases: dict[str, dict[str, float]], integration_cases=(), outputs=()) -
         year = int(growth.idxmax())
         result.growth.update(float(growth.max()), name, f"in {year}")
         excess, where = _range_excess(frame, ranges)
-        if excess > 0:
-            result.range_excess.update(excess, name, where)
+        result.range_excess.update(excess, name, where)
         if name in integration_cases:
             coarse = frame[list(outputs)]
             fine = simulate(scenario, list(outputs), time_step=engine().time_step / 2).frame
             change = ((coarse - fine).abs() / fine.abs().clip(lower=1e-12)).max()
             worst = str(change.idxmax())
             result.integration.update(float(change.max()), name, worst)
-    if result.range_excess.value == -np.inf:
-        result.range_excess = Worst(0.0, "", "every variable inside its declared range")
     return result

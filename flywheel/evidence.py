@@ -28,7 +28,9 @@ import numpy as np
 from flywheel import ltm
 from flywheel.engine import Engine
 from flywheel.errors import InputError
+from flywheel.levers import load_levers
 from flywheel.paths import MODELS_DIR
+from flywheel.simulate import simulate
 
 EVIDENCE_FILE = MODELS_DIR / "evidence.csv"
 COLUMNS = (
@@ -160,13 +162,18 @@ def measure_links(engine: Engine, params: dict[str, float], rows=None) -> dict[s
     py = {v.name: v.py_name for v in engine.variables.values()}
 
     def inspect(components, frame):
+        states = {}  # year -> (every variable's value, evaluation scope): once per year
+        for year in {row.year for row in rows}:
+            at = frame.loc[[float(year)]]
+            states[year] = (
+                ltm.all_values(engine, graph, components, at),
+                ltm._array_scope(components, at.index.to_numpy(dtype=float)),
+            )
         result = {}
         for row in rows:
             source = engine.variable(row.source).name
             target = engine.variable(row.target).name
-            at = frame.loc[[float(row.year)]]
-            values = ltm.all_values(engine, graph, components, at)
-            scope = ltm._array_scope(components, at.index.to_numpy(dtype=float))
+            values, scope = states[row.year]
             moved = dict(values)
             moved[source] = values[source] * (1 + STEP)
             for name in _between(graph, source, target):
@@ -187,14 +194,6 @@ def measure_links(engine: Engine, params: dict[str, float], rows=None) -> dict[s
     return measured
 
 
-LINK_KEYS = (
-    "link_economy_government",
-    "link_government_economy",
-    "link_economy_society",
-    "link_society_economy",
-    "link_government_society",
-    "link_society_government",
-)
 DIVIDEND_OUTPUTS = (
     "GDP",
     "Digital economy value added",
@@ -209,11 +208,9 @@ def flywheel_dividend(scenario, years=(2035, 2050)) -> dict:
     Returns ``{output: {year: percent difference (links on vs cut)}}`` for ``scenario``
     (its own levers kept; the six links set to 1 and to 0).
     """
-    from flywheel.simulate import simulate
-
-    levers = {k: v for k, v in scenario.levers.items() if k not in LINK_KEYS}
-    on = scenario.with_levers({**levers, **{key: 1 for key in LINK_KEYS}})
-    cut = scenario.with_levers({**levers, **{key: 0 for key in LINK_KEYS}})
+    links = [lever.key for lever in load_levers() if lever.group == "Links"]
+    on = scenario.with_levers({key: 1 for key in links})
+    cut = scenario.with_levers({key: 0 for key in links})
     frame_on = simulate(on, list(DIVIDEND_OUTPUTS)).frame
     frame_cut = simulate(cut, list(DIVIDEND_OUTPUTS)).frame
     return {

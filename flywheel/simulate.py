@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Mapping, Sequence
 
 from flywheel.engine import Engine
 from flywheel.errors import InputError
+from flywheel.levers import parse_number
 from flywheel.paths import MODEL_FILE
 from flywheel.results import RunResult
 from flywheel.scenarios import Scenario
@@ -78,15 +78,11 @@ def model_params(
 def _checked(variable, value) -> float:
     """``value`` as a float inside the constant's declared ``[min,max]``, or ``InputError``."""
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"'{variable.name}': {value!r} is not a number") from None
+        number = parse_number(value)
+    except ValueError as error:
+        raise InputError(f"'{variable.name}': {value!r} is {error}") from None
     low, high = variable.limits
-    if (
-        not math.isfinite(number)
-        or (low is not None and number < low)
-        or (high is not None and number > high)
-    ):
+    if (low is not None and number < low) or (high is not None and number > high):
         allowed = (
             f"{'-inf' if low is None else f'{low:g}'} to {'inf' if high is None else f'{high:g}'}"
         )

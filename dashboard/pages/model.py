@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import dash
 from dash import Input, Output, callback, dcc, html
 
@@ -45,11 +47,15 @@ def variable_rows() -> list[dict]:
 COLUMNS = ("name", "kind", "units", "range", "comment", "evidence")
 
 
-def evidence_rows() -> list[dict]:
-    """One row per link: the constant, its value, the model's link and the evidence's range."""
+@lru_cache(maxsize=1)
+def evidence_rows() -> tuple[dict, ...]:
+    """One row per link: the constant, its value, the model's link and the evidence's range.
+
+    Measured once per process on the baseline (it needs a model run).
+    """
     values, _ = model_params(Scenario())
     measured = measure_links(engine(), values)
-    return [
+    return tuple(
         {
             "link": row.link,
             "channel": row.channel,
@@ -61,7 +67,7 @@ def evidence_rows() -> list[dict]:
             "conversion": row.conversion,
         }
         for row in load_evidence()
-    ]
+    )
 
 
 def _table(rows: list[dict], columns, table_id: str | None = None):
