@@ -7,6 +7,7 @@ from functools import lru_cache
 import dash
 from dash import Input, Output, callback, dcc, html
 
+from calibration.series import load_params
 from flywheel import Scenario, load_levers
 from flywheel.evidence import evidence_for, load_evidence, measure_links
 from flywheel.simulate import engine, model_params
@@ -21,13 +22,28 @@ def _range(limits) -> str:
     return f"[{'' if low is None else f'{low:g}'}, {'?' if high is None else f'{high:g}'}]"
 
 
+def _basis(variable, levers: set[str], priors: dict[str, str]) -> str:
+    """What a constant rests on: evidence rows, a calibration prior, a lever, or an assumption."""
+    evidence = evidence_for(variable.name)
+    if evidence:
+        return "; ".join(
+            f"{row.channel} (value used {row.value:g}): {row.study}" for row in evidence
+        )
+    if variable.name in priors:
+        return f"calibrated; prior: {priors[variable.name]}"
+    if variable.name in levers:
+        return "policy lever (set by the user)"
+    return "assumption (see comment)" if variable.is_constant else ""
+
+
 def variable_rows() -> list[dict]:
-    """One row per model variable: name, kind, units, range, comment."""
+    """One row per model variable: name, kind, units, range, comment, evidence."""
     model = engine()
+    levers = {lever.name for lever in load_levers()}
+    priors = {param.name: param.source for param in load_params() if param.has_prior}
     rows = []
     for variable in sorted(model.variables.values(), key=lambda v: v.name.lower()):
         kind = "stock" if variable.is_stock else KINDS.get(variable.kind, variable.kind.lower())
-        evidence = evidence_for(variable.name)
         rows.append(
             {
                 "name": variable.name,
@@ -35,10 +51,7 @@ def variable_rows() -> list[dict]:
                 "units": variable.units,
                 "range": _range(variable.limits),
                 "comment": variable.comment,
-                "evidence": "; ".join(
-                    f"{row.channel} (value used {row.value:g}): {row.study}" for row in evidence
-                )
-                or ("assumption (see comment)" if variable.is_constant else ""),
+                "evidence": _basis(variable, levers, priors),
             }
         )
     return rows

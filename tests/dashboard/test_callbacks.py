@@ -267,3 +267,22 @@ def test_model_page_search():
     assert everything > 200 and len(rows_of(model.search(None)[0])) == everything
     assert rows_of(model.search("zzzz no such thing")[0]) == []
     assert len(rows_of(model.search(["not", "text"])[0])) == everything
+
+
+def test_model_page_says_what_each_constant_rests_on():
+    basis = {row["name"]: row["evidence"] for row in model.variable_rows()}
+    assert "Czernich" in basis["Transaction efficiency gain"]  # an evidence row
+    assert basis["Capital elasticity"].startswith("calibrated; prior: Bai, Hsieh & Qian")
+    assert basis["Public digital investment"] == "policy lever (set by the user)"
+    assert basis["Demand limit sharpness"] == "assumption (see comment)"
+    assert basis["GDP"] == ""  # not a constant
+
+
+def test_model_page_shows_each_link_with_its_measured_strength_and_evidence_range():
+    rows = model.evidence_rows()
+    assert {row["link"] for row in rows} >= {"economy -> government", "society -> government"}
+    for row in rows:
+        measure, value = row["in the model"].rsplit(" ", 1)
+        low, high = (float(x) for x in row["evidence range"].split(" to "))
+        assert measure in ("elasticity", "semi-elasticity")
+        assert low <= float(value) <= high
