@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from calibration.fit import CalibrationResult
+from flywheel.files import write_text
 
 EXPLAIN = (
     "R² (1 = perfect) and MAPE (mean absolute percentage error) say how close the model is to "
@@ -182,8 +183,8 @@ def write_reports(result: CalibrationResult, folder: str | Path, title: str) -> 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     json_path, html_path = folder / "result.json", folder / "report.html"
-    json_path.write_text(json.dumps(result.to_dict(), indent=1), encoding="utf-8")
-    html_path.write_text(html_report(result, title), encoding="utf-8")
+    write_text(json_path, json.dumps(result.to_dict(), indent=1))
+    write_text(html_path, html_report(result, title))
     return json_path, html_path
 
 

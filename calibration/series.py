@@ -75,6 +75,8 @@ def _read_toml(path: Path) -> dict:
         raise InputError(f"{path}: no such file") from None
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{path}: not valid TOML ({error})") from None
+    except RecursionError:  # tomllib recurses once per level of nested arrays or tables
+        raise InputError(f"{path}: not valid TOML (nested too deeply)") from None
 
 
 def load_series(path: Path = SERIES_FILE, only: list[str] | None = None) -> list[Series]:

@@ -6,8 +6,10 @@ User state lives in the browser (``dcc.Store`` and the URL), never in module glo
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
+import socket
 from functools import lru_cache
 
 import dash
@@ -16,6 +18,7 @@ from dash.exceptions import PreventUpdate
 from gunicorn.app.base import BaseApplication
 
 from dashboard import security
+from flywheel.errors import InputError
 
 PAGES = (
     "dashboard.pages.explore",
@@ -23,6 +26,9 @@ PAGES = (
     "dashboard.pages.calibration",
     "dashboard.pages.model",
 )
+#: Seconds an idle connection is kept open: above the 1-3 s a workshop participant thinks
+#: between moves (gunicorn's default of 2 s closed connections mid-thought).
+KEEPALIVE_SECONDS = 30
 #: Largest request body the server accepts (an uploaded scenario is at most 100 kB).
 MAX_REQUEST_BYTES = 512 * 1024
 
@@ -88,6 +94,11 @@ def presentation_class(on):
     )
 
 
+def _render_index(app: dash.Dash, path: str) -> str:
+    """A page as the server sends it (the first request also completes Dash's set-up)."""
+    return app.server.test_client().get(path).get_data(as_text=True)
+
+
 @lru_cache(maxsize=1)
 def create_app() -> dash.Dash:
     """Build the dashboard (once per process: pages register global callbacks).
@@ -112,6 +123,10 @@ def create_app() -> dash.Dash:
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.server.before_request(lambda: security.check_callback_request(app.callback_map))
     app.server.after_request(security.add_security_headers)
+    app.server.config["CSP_SCRIPT_HASHES"] = security.known_script_hashes(
+        [page["relative_path"] for page in dash.page_registry.values()],
+        lambda path: _render_index(app, path),
+    )
     return app
 
 
@@ -131,6 +146,10 @@ class ProductionServer(BaseApplication):
         self.cfg.set("threads", 4)
         self.cfg.set("limit_request_line", 8190)
         self.cfg.set("limit_request_fields", 100)
+        self.cfg.set("keepalive", KEEPALIVE_SECONDS)
+        # the control socket is shared by every gunicorn of a user ($HOME/.gunicorn):
+        # stopping one server would remove another's; this server has no use for it
+        self.cfg.set("control_socket_disable", True)
 
     def load(self):
         """The WSGI application: Flask under Dash, debug off."""
@@ -139,8 +158,47 @@ class ProductionServer(BaseApplication):
         return app.server
 
 
+def check_port(host: str, port: int) -> None:
+    """Raise ``InputError`` with a plain sentence unless ``host:port`` can be listened on.
+
+    Binds and releases the address the way the servers will (``SO_REUSEADDR``), so a
+    port in use or a privileged one is reported before a server prints its own text.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        raise InputError(
+            f"--host {host}: cannot listen on this address ({error.strerror})"
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise InputError(
+                    f"port {port} is in use (try --port {port + 1 if port < 65535 else 8050})"
+                ) from None
+            if error.errno in (errno.EACCES, errno.EPERM):
+                raise InputError(
+                    f"port {port} needs administrator rights (ports below 1024 are "
+                    "privileged; try --port 8050)"
+                ) from None
+            if error.errno == errno.EADDRNOTAVAIL:
+                raise InputError(f"--host {host}: not an address of this machine") from None
+            raise InputError(f"cannot listen on {host}:{port} ({error.strerror})") from None
+
+
 def serve(host: str = "127.0.0.1", port: int = 8050, production: bool = False) -> None:
-    """Run the dashboard: Flask's threaded server, or gunicorn with one worker per core."""
+    """Run the dashboard: Flask's threaded server, or gunicorn with one worker per core.
+
+    Raises
+    ------
+    InputError
+        If the port is in use or needs rights this user does not have.
+    """
+    check_port(host, port)
     if production:
         ProductionServer(host, port).run()
     else:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from flywheel.errors import FlywheelError, InputError
+from flywheel.files import write_text
 
 SUMMARY_YEARS = (2025, 2035, 2050)
 
@@ -230,7 +231,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             document["params"] = {**load_baseline(None).params, **result.params}
         CALIBRATED_DIR.mkdir(parents=True, exist_ok=True)
         target = CALIBRATED_DIR / f"{region}.json"
-        target.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+        write_text(target, json.dumps(document, indent=1) + "\n")
         load_baseline.cache_clear()
         print(f"Baseline saved: {target} (use it with: flywheel run --baseline {region})")
     return 0
@@ -279,11 +280,12 @@ def cmd_loops(args: argparse.Namespace) -> int:
         path = Path(args.out)
         scores = result.export()
         if path.suffix.lower() == ".csv":
-            scores.to_csv(path)
+            write_text(path, scores.to_csv())
         else:
             import json
 
-            path.write_text(
+            write_text(
+                path,
                 json.dumps(
                     {
                         "scenario": scenario.to_dict(),
@@ -294,7 +296,6 @@ def cmd_loops(args: argparse.Namespace) -> int:
                     },
                     indent=1,
                 ),
-                encoding="utf-8",
             )
         print(f"Relative loop scores written to {path}")
     return 0
@@ -304,8 +305,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Start the dashboard."""
     if not 0 < args.port < 65536:
         raise InputError(f"--port {args.port}: must be between 1 and 65535")
-    from dashboard.app import serve
+    from dashboard.app import check_port, serve
 
+    check_port(args.host, args.port)  # before the banner: a busy port is a one-line error
     print(f"Dashboard on http://{args.host}:{args.port}/ (Ctrl+C to stop)")
     serve(args.host, args.port, production=args.production)
     return 0
@@ -410,7 +412,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         return 0
     except OSError as error:
-        detail = f"{error.strerror}: {error.filename}" if error.strerror else str(error)
+        detail = error.strerror or str(error)
+        if error.filename is not None:
+            detail = f"{detail}: {error.filename}"
         print(f"flywheel: error: {detail}", file=sys.stderr)
         return 2
     except SystemExit as exit_:  # --help

@@ -9,7 +9,9 @@ This is the only module that imports pysd. Two pysd behaviours shape it:
   and returns it (servers that start a thread per request reuse loaded models).
 
 The translated ``.py`` is a build artefact: it is written to a cache folder keyed by
-the SHA-256 of the model file and the pysd version, never next to the model.
+the SHA-256 of the model file and the pysd version, never next to the model, with the
+SHA-256 of the translation beside it; a cached file that fails that check is translated
+again, never executed.
 Only model files shipped with the project are ever loaded: translation executes
 text from the file.
 """
@@ -31,8 +33,8 @@ from pathlib import Path
 import pandas as pd
 import pysd
 
-from flywheel.errors import InputError
-from flywheel.paths import cache_dir
+from flywheel.errors import InputError, ModelError
+from flywheel.paths import cache_dir, preferred_cache_dir
 
 _TRANSLATE_LOCK = threading.Lock()
 
@@ -61,8 +63,37 @@ class Variable:
         return self.kind == "Constant" and not self.subscripts
 
 
+DIGEST_FILE = "model.py.sha256"
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _verified(target: Path) -> bool:
+    """True when ``target`` exists and matches the digest stored beside it at translation."""
+    try:
+        return (target.parent / DIGEST_FILE).read_text().strip() == _file_digest(target)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _discard(folder: Path) -> None:
+    """Move a damaged cache entry aside, then delete it (another process may do the same)."""
+    aside = folder.with_name(f"discarded-{folder.name}-{os.getpid()}-{threading.get_ident()}")
+    try:
+        os.replace(folder, aside)
+    except FileNotFoundError:
+        return
+    shutil.rmtree(aside, ignore_errors=True)
+
+
 def translated_model_file(mdl_path: Path) -> Path:
     """Translate ``mdl_path`` with pysd unless the cache already holds it; return the ``.py``.
+
+    The translation is stored with the SHA-256 of the translated file beside it. A cached
+    file that does not match its digest (truncated, edited, emptied, or a folder left
+    half-written) is never executed: it is discarded and translated again.
 
     Parameters
     ----------
@@ -72,29 +103,39 @@ def translated_model_file(mdl_path: Path) -> Path:
     Returns
     -------
     Path
-        The translated Python file inside the cache folder.
+        The translated Python file inside the cache folder, verified against its digest.
     """
     digest = hashlib.sha256(
-        mdl_path.read_bytes() + f"pysd {pysd.__version__}, layout 2".encode()
+        mdl_path.read_bytes() + f"pysd {pysd.__version__}, layout 3".encode()
     ).hexdigest()[:20]
-    folder = cache_dir() / digest
+    ready = preferred_cache_dir() / digest / "model.py"
+    if _verified(ready):  # a warm cache is used even where it cannot be written
+        return ready
+    root = cache_dir()
+    folder = root / digest
     target = folder / "model.py"  # same content, same translation, whatever the file's name
     with _TRANSLATE_LOCK:
-        if target.exists():
+        if _verified(target):
             return target
-        cache_dir().mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(prefix="translating-", dir=cache_dir()))
+        if folder.exists():
+            _discard(folder)
+        scratch = Path(tempfile.mkdtemp(prefix="translating-", dir=root))
         try:
             shutil.copyfile(mdl_path, scratch / "model.mdl")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 pysd.read_vensim(str(scratch / "model.mdl"), initialize=False)
+            (scratch / DIGEST_FILE).write_text(_file_digest(scratch / "model.py") + "\n")
             os.replace(scratch, folder)  # atomic: another process may have won the race
         except OSError:
-            if not target.exists():
+            if not _verified(target):
                 raise
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+    if not _verified(target):  # changed between our write and now: refuse, do not execute
+        raise ModelError(
+            f"the translated model in {folder} does not match its digest; delete that folder"
+        )
     return target
 
 
@@ -174,6 +215,8 @@ class Engine:
         try:
             return self._pool.get_nowait()
         except queue.Empty:
+            # verified on every load: a cache damaged since start-up heals instead of running
+            self.py_file = translated_model_file(self.mdl_path)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 return _Slot(pysd.load(str(self.py_file)), {})

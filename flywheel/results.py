@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from flywheel.errors import InputError
+from flywheel.files import write_text
 
 if TYPE_CHECKING:
     from flywheel.scenarios import Scenario
@@ -95,7 +96,7 @@ class RunResult:
         """
         path = Path(path)
         if path.suffix.lower() == ".csv":
-            self.frame.to_csv(path)
+            write_text(path, self.frame.to_csv())
         elif path.suffix.lower() == ".json":
             payload = {
                 "scenario": self.scenario.to_dict(),
@@ -106,7 +107,7 @@ class RunResult:
                     for column in self.frame.columns
                 },
             }
-            path.write_text(json.dumps(payload, indent=1), encoding="utf-8")
+            write_text(path, json.dumps(payload, indent=1))
         else:
             raise InputError(f"--out {path}: the file must end in .csv or .json")
         return path

@@ -13,13 +13,13 @@ Levers not named keep their default (historical) values.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flywheel.errors import InputError
+from flywheel.jsontext import parse_json
 from flywheel.levers import LeverTable, load_levers
 from flywheel.paths import SCENARIOS_DIR
 
@@ -72,16 +72,6 @@ class Scenario:
 def preset_names() -> list[str]:
     """Names of the shipped scenario presets."""
     return sorted(path.stem for path in SCENARIOS_DIR.glob("*.json"))
-
-
-def parse_json(text: str, source: str):
-    """Parse JSON text, or raise ``InputError`` naming ``source``, line and column."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"{source}, line {error.lineno}, column {error.colno}: not valid JSON ({error.msg})"
-        ) from None
 
 
 def _line_of(text: str, key: str) -> int:

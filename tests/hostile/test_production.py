@@ -1,0 +1,124 @@
+"""gunicorn under workshop conditions: idle keep-alive, two servers for one user."""
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from dashboard.app import KEEPALIVE_SECONDS
+
+from .conftest import ROOT
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(port, home):
+    env = {**os.environ, "HOME": str(home)}
+    env.pop("XDG_RUNTIME_DIR", None)  # gunicorn's control socket would go there first
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flywheel.cli", "serve", "--production", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/", timeout=5)
+            return process
+        except requests.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise AssertionError(process.stdout.read().decode()[-2000:]) from None
+            time.sleep(0.3)
+
+
+def stop(process):
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def two_servers(tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    ports = [free_port(), free_port()]
+    servers = []
+    try:
+        for port in ports:
+            servers.append(start(port, home))
+        yield home, ports, servers
+    finally:
+        for server in servers:
+            stop(server)
+
+
+def test_a_connection_is_reused_after_five_idle_seconds(two_servers):
+    _, ports, _ = two_servers
+    assert KEEPALIVE_SECONDS > 5
+    connection = http.client.HTTPConnection("127.0.0.1", ports[0], timeout=10)
+    connection.request("GET", "/_dash-layout")
+    first = connection.getresponse()
+    first.read()
+    assert first.status == 200 and first.getheader("Connection", "").lower() != "close"
+    socket_before = connection.sock
+    time.sleep(5.5)  # a participant thinking
+    connection.request("GET", "/_dash-dependencies")
+    second = connection.getresponse()  # RemoteDisconnected if the server closed it
+    second.read()
+    assert second.status == 200
+    assert connection.sock is socket_before  # the same TCP connection, not a new one
+    connection.close()
+
+
+def search_request():
+    return json.dumps(
+        {
+            "output": "..model-table.children...model-count.children..",
+            "outputs": [
+                {"id": "model-table", "property": "children"},
+                {"id": "model-count", "property": "children"},
+            ],
+            "inputs": [{"id": "model-search", "property": "value", "value": "capital"}],
+            "changedPropIds": ["model-search.value"],
+        }
+    )
+
+
+def test_two_servers_give_byte_identical_answers(two_servers):
+    _, ports, _ = two_servers
+    answers = [
+        requests.post(
+            f"http://127.0.0.1:{port}/_dash-update-component",
+            data=search_request(),
+            headers={"Content-Type": "application/json"},
+            timeout=30,
+        )
+        for port in ports
+    ]
+    assert all(answer.status_code == 200 for answer in answers)
+    assert answers[0].content == answers[1].content and b"Digital Capital" in answers[0].content
+
+
+def test_stopping_one_server_leaves_the_other_running(two_servers):
+    home, ports, servers = two_servers
+    assert not (home / ".gunicorn" / "gunicorn.ctl").exists()  # no shared control socket
+    stop(servers[0])
+    time.sleep(1)
+    assert requests.get(f"http://127.0.0.1:{ports[1]}/", timeout=10).status_code == 200
+    assert servers[1].poll() is None
