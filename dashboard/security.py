@@ -83,7 +83,11 @@ def _matches(declared: list[dict], sent) -> bool:
                 return False
             if any(not isinstance(x["id"], dict) for x in item):
                 return False
-        elif not _valid_item(item) or item.get("property") != spec["property"]:
+        elif (
+            not _valid_item(item)
+            or item["id"] != spec["id"]
+            or item.get("property") != spec["property"]
+        ):
             return False
     return True
 
@@ -111,7 +115,11 @@ def _outputs_match(output: str, sent) -> bool:
                 _valid_item(x) and isinstance(x["id"], dict) for x in item
             ):
                 return False
-        elif not _valid_item(item) or item["property"].split("@")[0] != spec["property"]:
+        elif (
+            not _valid_item(item)
+            or item["id"] != spec["id"]
+            or item["property"].split("@")[0] != spec["property"]
+        ):
             return False
     return True
 

@@ -98,4 +98,8 @@ def load_baseline(name_or_path: str | None = None) -> Baseline:
         )
     if path.stat().st_size > 1_000_000:
         raise InputError(f"{path}: file is larger than 1 MB")
-    return parse_baseline(path.read_text(encoding="utf-8-sig"), str(path), path.stem)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a UTF-8 text file") from None
+    return parse_baseline(text, str(path), path.stem)

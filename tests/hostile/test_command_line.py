@@ -129,3 +129,15 @@ def test_a_privileged_port_is_one_line_and_exit_2(capsys, monkeypatch):
 def test_an_unknown_host_is_one_line(capsys):
     assert main(["serve", "--host", "no-such-host.invalid"]) == 2
     assert "--host no-such-host.invalid: cannot listen" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["--scenario", "--baseline"])
+@pytest.mark.parametrize(
+    "content", [b"\xff\xfe\x00\x01", b'{"levers": {"public_investment": 6', b"", b"\x00" * 100]
+)
+def test_broken_files_give_one_line(tmp_path, capsys, option, content):
+    path = tmp_path / "broken.json"
+    path.write_bytes(content)
+    assert main(["run", option, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"flywheel: error: {path}") and err.count("\n") == 1

@@ -227,3 +227,56 @@ def test_wildcards_naming_different_components_get_400_not_500(server_url, callb
         assert response.status_code == expected, (n_out, n_state, response.text[:200])
         checked += 1
     assert checked == 4
+
+
+def test_mutated_callback_requests_never_get_a_5xx():
+    """Well-formed requests of every callback, mutated at random (items dropped, repeated,
+    shuffled, replaced by odd values), 1,500 times with a fixed seed."""
+    import copy
+    import random
+
+    from tests.dashboard.test_server import payload
+
+    client = create_app().server.test_client()
+    callbacks = json.loads(client.get("/_dash-dependencies").data)
+    servable = [dep for dep in callbacks if not dep.get("clientside_function")]
+    rng = random.Random(12)
+    odd = [None, "x", 1e308, -1, [], {}, [1], {"a": 1}, True, "nan", 0, "/", "?a=1"]
+
+    def mutate(value):
+        if isinstance(value, dict) and value:
+            value = dict(value)
+            key = rng.choice(list(value))
+            roll = rng.random()
+            if roll < 0.2:
+                del value[key]
+            elif roll < 0.5:
+                value[key] = rng.choice(odd)
+            else:
+                value[key] = mutate(value[key])
+            return value
+        if isinstance(value, list) and value:
+            value = list(value)
+            roll = rng.random()
+            if roll < 0.2:
+                value.pop(rng.randrange(len(value)))
+            elif roll < 0.4:
+                value.append(copy.deepcopy(rng.choice(value)))
+            elif roll < 0.5:
+                rng.shuffle(value)
+            else:
+                index = rng.randrange(len(value))
+                value[index] = mutate(value[index])
+            return value
+        return rng.choice(odd) if rng.random() < 0.5 else value
+
+    statuses = {}
+    for _ in range(1_500):
+        dep = rng.choice(servable)
+        body = payload(dep, [None] * (len(dep["inputs"]) + len(dep["state"])))
+        for _ in range(rng.randint(1, 3)):
+            body = mutate(body)
+        response = client.post(UPDATE, json=body)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        assert response.status_code < 500, json.dumps(body)[:500]
+    assert statuses.get(400, 0) > 100 and statuses.get(200, 0) + statuses.get(204, 0) > 100
