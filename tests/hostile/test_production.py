@@ -115,7 +115,22 @@ def test_two_servers_give_byte_identical_answers(two_servers):
     assert answers[0].content == answers[1].content and b"Digital Capital" in answers[0].content
 
 
+def test_gunicorn_refuses_big_chunked_and_deep_bodies(two_servers):
+    _, ports, _ = two_servers
+    url = f"http://127.0.0.1:{ports[1]}/_dash-update-component"
+    headers = {"Content-Type": "application/json"}
+
+    def chunks():
+        for _ in range(200):
+            yield b" " * 10_000
+
+    assert requests.post(url, data=chunks(), headers=headers, timeout=60).status_code == 413
+    deep = "[" * 100_000 + "]" * 100_000
+    assert requests.post(url, data=deep, headers=headers, timeout=60).status_code == 400
+
+
 def test_stopping_one_server_leaves_the_other_running(two_servers):
+    # last in this file: it stops the first server
     home, ports, servers = two_servers
     assert not (home / ".gunicorn" / "gunicorn.ctl").exists()  # no shared control socket
     stop(servers[0])
