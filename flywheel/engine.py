@@ -221,6 +221,13 @@ class Engine:
                 warnings.simplefilter("ignore")
                 return _Slot(pysd.load(str(self.py_file)), {})
 
+    def private_model(self):
+        """A freshly loaded pysd model no one else holds (for the batch engine to read)."""
+        self.py_file = translated_model_file(self.mdl_path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pysd.load(str(self.py_file))
+
     def variable(self, name: str) -> Variable:
         """Look a variable up by its model name (any case) or its Python name.
 

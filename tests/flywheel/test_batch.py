@@ -1,0 +1,126 @@
+"""The batch engine: N members in one Euler pass, each equal to pysd's own run."""
+
+import numpy as np
+import pytest
+from scipy.stats import qmc
+
+from calibration.series import load_params
+from flywheel import InputError, Scenario
+from flywheel.corners import corner_cases
+from flywheel.levers import load_levers
+from flywheel.simulate import batch_engine, engine, model_params, simulate_many, stack_members
+
+
+def every_variable():
+    """Every variable pysd can return: all but constants and Time (subscripted ones too)."""
+    model = engine()
+    return [
+        v.name
+        for v in model.variables.values()
+        if v.name != "Time" and (not v.is_constant) and v.kind != "Constant" or v.subscripts
+    ]
+
+
+def two_hundred_members():
+    """Corners of the lever box, each calibrated constant at each end of its range, and
+    Latin-hypercube draws over levers and calibrated constants together."""
+    members = [(Scenario.from_levers(levers), {}) for levers in corner_cases().values()]
+    calibrated = load_params()
+    for param in calibrated:
+        members += [(Scenario(), {param.name: param.low}), (Scenario(), {param.name: param.high})]
+    table = list(load_levers())
+    unit = qmc.LatinHypercube(d=len(table) + len(calibrated), seed=7).random(200 - len(members))
+    for point in unit:
+        levers = {}
+        for lever, u in zip(table, point, strict=False):
+            value = lever.min + u * (lever.max - lever.min)
+            levers[lever.key] = (
+                float(round(value)) if lever.kind in ("integer", "switch") else value
+            )
+        params = {
+            p.name: p.low + u * (p.high - p.low)
+            for p, u in zip(calibrated, point[len(table) :], strict=True)
+        }
+        members.append((Scenario.from_levers(levers), params))
+    return members
+
+
+@pytest.fixture(scope="module")
+def batch_and_members():
+    members = two_hundred_members()
+    per_member = [model_params(scenario, params)[0] for scenario, params in members]
+    columns = every_variable()
+    result = batch_engine().run(stack_members(per_member), columns)
+    return result, per_member, columns
+
+
+def test_two_hundred_members_each_equal_pysds_own_run(batch_and_members):
+    result, per_member, columns = batch_and_members
+    assert result.members == 200 and len(columns) > 100
+    worst = 0.0
+    for index, values in enumerate(per_member):
+        expected = engine().run(values, columns)
+        got = result.member(index)[expected.columns]
+        assert list(got.index) == list(expected.index)
+        np.testing.assert_allclose(
+            got.to_numpy(), expected.to_numpy(), rtol=1e-9, atol=1e-12, err_msg=f"member {index}"
+        )
+        scale = np.abs(expected.to_numpy()).clip(min=1e-12)
+        worst = max(worst, float(np.max(np.abs(got.to_numpy() - expected.to_numpy()) / scale)))
+    assert worst < 1e-9
+
+
+def test_members_are_independent(batch_and_members):
+    """A member's trajectory does not depend on which other members share its batch."""
+    result, per_member, columns = batch_and_members
+    alone = batch_engine().run(stack_members([per_member[5]]), columns)
+    with_one = batch_engine().run(stack_members([per_member[5], per_member[150]]), columns)
+    with_other = batch_engine().run(stack_members([per_member[5], per_member[0]]), columns)
+    for column in alone.values:
+        # which constants are arrays depends on the partner (numbers where members agree):
+        # vector and scalar arithmetic round differently in the last bit, nothing more
+        np.testing.assert_allclose(
+            with_one.values[column][0], with_other.values[column][0], rtol=1e-12
+        )
+        np.testing.assert_allclose(with_one.values[column][0], alone.values[column][0], rtol=1e-12)
+        np.testing.assert_allclose(result.values[column][5], alone.values[column][0], rtol=1e-12)
+
+
+def test_simulate_many_validates_every_member():
+    with pytest.raises(InputError, match="out of range"):
+        simulate_many(params=[{"Digital capital lifetime": 6}, {"Digital capital lifetime": -1}])
+    with pytest.raises(InputError, match="is a lever"):
+        simulate_many(params=[{"Public digital investment": 6}])
+    with pytest.raises(InputError, match="2 scenarios but 1 parameter sets"):
+        simulate_many([Scenario(), Scenario()], [{}])
+
+
+def test_batch_refuses_mismatched_or_non_constant_inputs():
+    batch = batch_engine()
+    with pytest.raises(InputError, match="3 member values, but other constants have 2"):
+        batch.run(
+            {
+                "Digital capital lifetime": np.array([5.0, 6.0]),
+                "Catch up rate": np.array([0.01, 0.02, 0.03]),
+            },
+            ["GDP"],
+        )
+    with pytest.raises(InputError, match="not a constant"):
+        batch.run({"GDP": np.array([1.0, 2.0])}, ["GDP"])
+    with pytest.raises(InputError, match="one-dimensional"):
+        batch.run({"Catch up rate": np.ones((2, 2))}, ["GDP"])
+
+
+def test_identical_members_are_one_run_repeated():
+    result = simulate_many([Scenario(), Scenario(), Scenario()])
+    assert result.members == 3
+    np.testing.assert_array_equal(result.values["GDP"][0], result.values["GDP"][2])
+
+
+def test_long_table_and_percentiles():
+    result = simulate_many(params=[{"Digital capital lifetime": v} for v in (5.0, 8.0, 11.0)])
+    table = result.long()
+    assert list(table.columns[:2]) == ["member", "year"] and len(table) == 3 * 46
+    bands = result.percentiles("Digital Capital", [0.05, 0.5, 0.95])
+    assert (bands[0.05] <= bands[0.5]).all() and (bands[0.5] <= bands[0.95]).all()
+    assert bands.loc[2050, 0.5] == pytest.approx(result.values["Digital Capital"][1, -1])
