@@ -29,3 +29,4 @@ bench: $(VENV)/.installed browser
 	$(BIN)/python benchmarks/bench_run.py
 	$(BIN)/python benchmarks/bench_loops.py
 	$(BIN)/python benchmarks/bench_dashboard.py
+	$(BIN)/python benchmarks/bench_batch.py

@@ -201,6 +201,13 @@ def baseline_document(result: CalibrationResult, region: str) -> dict:
         "then the scenario's levers (flywheel.baselines)",
         "params": result.params,
         "std_errors": {k: (v if math.isfinite(v) else None) for k, v in result.std_errors.items()},
+        # the fit's ranges: ensembles draw only inside them (flywheel.ensemble)
+        "bounds": {name: list(bound) for name, bound in result.bounds.items()},
+        # with std_errors, the covariance that ensembles sample from (flywheel.ensemble)
+        "correlations": {
+            a: {b: (v if math.isfinite(v) else None) for b, v in row.items()}
+            for a, row in result.correlations.items()
+        },
         "warnings": result.warnings,
         "fit": {
             name: {k: stats["fit"][k] for k in ("n", "R2", "MAPE", "UM", "US", "UC")}

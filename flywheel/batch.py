@@ -94,13 +94,9 @@ class BatchResult:
 
     def member(self, index: int) -> pd.DataFrame:
         """Member ``index`` as the year x variable table ``Engine.run`` returns."""
-        frame = pd.DataFrame(
-            {column: array[index] for column, array in self.values.items()},
-            index=pd.Index(self.times.round(6), name="year"),
+        return pd.DataFrame(
+            {column: array[index] for column, array in self.values.items()}, index=self._index()
         )
-        if np.all(np.mod(self.times, 1) == 0):
-            frame.index = frame.index.astype(int)
-        return frame
 
     def long(self, members: Sequence[int] | None = None) -> pd.DataFrame:
         """One row per member and saved time (columns: member, year, one per variable)."""
@@ -121,9 +117,11 @@ class BatchResult:
     def percentiles(self, column: str, quantiles: Sequence[float]) -> pd.DataFrame:
         """Quantiles over members of one variable at every saved time (NaN members ignored)."""
         values = np.nanquantile(self.values[column], quantiles, axis=0)
-        return pd.DataFrame(
-            values.T, index=pd.Index(self.times.round(6), name="year"), columns=list(quantiles)
-        )
+        return pd.DataFrame(values.T, index=self._index(), columns=list(quantiles))
+
+    def _index(self) -> pd.Index:
+        index = pd.Index(self.times.round(6), name="year")
+        return index.astype(int) if np.all(np.mod(self.times, 1) == 0) else index
 
 
 class BatchEngine:

@@ -1,4 +1,4 @@
-"""Command line: ``flywheel run | serve | calibrate | loops | levers | scenarios | check | info``.
+"""Command line: ``flywheel run | ensemble | serve | calibrate | loops | levers | scenarios | check | info``.
 
 Every subcommand is a function taking parsed arguments and returning an exit code;
 ``main(argv)`` returns the code, so tests call it in-process. Exit codes: 0 success,
@@ -106,10 +106,76 @@ def cmd_run(args: argparse.Namespace) -> int:
     if baseline is not None:
         base = baseline.stage_years()
         print("Baseline: " + ", ".join(f"{s} {y if y else 'not reached'}" for s, y in base.items()))
+    if args.uncertainty:
+        from flywheel.ensemble import run_ensemble
+
+        _print_uncertainty(
+            run_ensemble(args.uncertainty, args.seed, scenario, variables, args.baseline),
+            SUMMARY_YEARS,
+        )
     if args.out:
         path = result.write(args.out)
         rows, columns = result.frame.shape
         print(f"Results written to {path} ({rows} years x {columns} variables)")
+    return 0
+
+
+def _uncertainty_table(ensemble, years) -> pd.DataFrame:
+    """Median and 5-95 % range of the main lines in ``years``."""
+    from flywheel.results import MAIN_LINES
+
+    rows = {}
+    for variable, label, scale, unit in MAIN_LINES:
+        if variable not in ensemble.result.values:
+            continue
+        band = ensemble.band(variable) * scale
+        for year in years:
+            low, mid, high = band.loc[year]
+            rows.setdefault(f"{label} ({unit})", {})[year] = (
+                f"{mid:,.3g} [{low:,.3g}-{high:,.3g}]"
+                if abs(mid) < 100
+                else f"{mid:,.0f} [{low:,.0f}-{high:,.0f}]"
+            )
+    return pd.DataFrame(rows).T
+
+
+def _print_uncertainty(ensemble, years) -> None:
+    members = ensemble.result.members
+    print(
+        f"\nUncertainty: {members:,} members drawn from the calibration's posterior "
+        f"({len(ensemble.draws.columns) - len(ensemble.held)} constants; median [5-95 %])"
+    )
+    print(_uncertainty_table(ensemble, years).to_string())
+    if ensemble.held:
+        print(
+            "Held at their estimates (ended on a bound of the fit, no standard error): "
+            + ", ".join(ensemble.held)
+        )
+
+
+def cmd_ensemble(args: argparse.Namespace) -> int:
+    """Run N members drawn from the posterior; write members.csv and trajectories.csv."""
+    from flywheel.ensemble import run_ensemble
+    from flywheel.scenarios import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    if args.set:
+        scenario = scenario.with_levers(_parse_sets(args.set))
+    variables = _variables(args.vars)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {args.out}: not a folder")
+    ensemble = run_ensemble(args.members, args.seed, scenario, variables, args.baseline)
+    out.mkdir(parents=True, exist_ok=True)
+    members_file = write_text(out / "members.csv", ensemble.draws.to_csv())
+    trajectories = ensemble.result.long()
+    trajectories_file = write_text(out / "trajectories.csv", trajectories.to_csv(index=False))
+    _print_uncertainty(ensemble, SUMMARY_YEARS)
+    print(
+        f"\n{members_file} ({len(ensemble.draws):,} members x {len(ensemble.draws.columns)} "
+        f"constants)\n{trajectories_file} ({len(trajectories):,} rows: member, year and "
+        f"{len(trajectories.columns) - 2} variables)"
+    )
     return 0
 
 
@@ -332,7 +398,32 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME|FILE",
         help="calibrated baseline (default china; 'model' = uncalibrated)",
     )
+    run.add_argument(
+        "--uncertainty",
+        type=int,
+        metavar="N",
+        help="also run N members drawn from the calibration's posterior; print 5-95 %% ranges",
+    )
+    run.add_argument("--seed", type=int, default=1, help="seed of the --uncertainty draw")
     run.set_defaults(func=cmd_run)
+
+    ensemble = commands.add_parser(
+        "ensemble", help="members drawn from the calibration's posterior, as CSV files"
+    )
+    ensemble.add_argument("--members", type=int, default=1000, help="number of members")
+    ensemble.add_argument("--seed", type=int, default=1, help="seed of the draw")
+    ensemble.add_argument("--out", metavar="DIR", required=True, help="folder for the CSV files")
+    ensemble.add_argument("--scenario", default="baseline", help="preset name or scenario file")
+    ensemble.add_argument(
+        "--set", action="append", metavar="LEVER=VALUE", help="set a lever (repeatable)"
+    )
+    ensemble.add_argument(
+        "--vars", action="append", metavar="A,B", help="extra model variables to write"
+    )
+    ensemble.add_argument(
+        "--baseline", metavar="NAME|FILE", help="calibrated baseline (default china)"
+    )
+    ensemble.set_defaults(func=cmd_ensemble)
 
     loops = commands.add_parser("loops", help="feedback loops and which dominates when")
     loops.add_argument("--scenario", default="baseline", help="preset name or scenario JSON file")
