@@ -106,6 +106,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if baseline is not None:
         base = baseline.stage_years()
         print("Baseline: " + ", ".join(f"{s} {y if y else 'not reached'}" for s, y in base.items()))
+    if changed:
+        _print_attribution(scenario, args.baseline)
     if args.uncertainty:
         from flywheel.ensemble import run_ensemble
 
@@ -118,6 +120,41 @@ def cmd_run(args: argparse.Namespace) -> int:
         rows, columns = result.frame.shape
         print(f"Results written to {path} ({rows} years x {columns} variables)")
     return 0
+
+
+#: Short column labels for the attribution table: (model variable, label, scale).
+ATTRIBUTION_COLUMNS = (
+    ("Digital economy share of GDP", "DE share (pp)", 100),
+    ("Digital Government Capability", "Government (index)", 1),
+    ("Digital Society Adoption", "Society (pp)", 100),
+    ("GDP per capita", "GDP/person (k yuan)", 1),
+    ("Regional development index", "Dev. index", 1),
+)
+
+
+def _print_attribution(scenario, baseline) -> None:
+    """Which lever contributed how much to each headline change (Shapley values)."""
+    from flywheel.attribution import YEARS, attribute
+    from flywheel.levers import load_levers
+
+    split = attribute(scenario, baseline=baseline)
+    if split.shares.empty:
+        return
+    labels = {lever.key: lever.label for lever in load_levers()}
+    print(f"\nWhat each lever contributed to the change against the baseline ({split.method()}):")
+    for year in YEARS:
+        table = pd.DataFrame(
+            {
+                label: split.shares[(variable, year)] * scale
+                for variable, label, scale in ATTRIBUTION_COLUMNS
+            }
+        )
+        table.index = [labels.get(key, key) for key in table.index]
+        table.loc["Total change"] = [
+            split.change[(variable, year)] * scale for variable, _, scale in ATTRIBUTION_COLUMNS
+        ]
+        print(f"{year}:")
+        print(table.to_string(float_format=lambda v: f"{v:+.3g}"))
 
 
 def _uncertainty_table(ensemble, years) -> pd.DataFrame:

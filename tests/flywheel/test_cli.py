@@ -139,3 +139,16 @@ def test_check_fails_with_exit_1_when_a_check_fails(monkeypatch, capsys):
 def test_help_exits_cleanly(capsys):
     assert main(["--help"]) == 0
     assert "run" in capsys.readouterr().out
+
+
+def test_run_splits_the_change_among_the_levers(capsys):
+    assert main(["run", "--set", "public_investment=9", "--set", "policy_dividend=2"]) == 0
+    out = capsys.readouterr().out
+    assert "What each lever contributed" in out and "exact Shapley values over all 4" in out
+    assert out.count("Total change") == 2
+    assert "Public digital investment" in out.split("What each lever contributed")[1]
+
+
+def test_run_of_the_baseline_has_no_attribution(capsys):
+    assert main(["run"]) == 0
+    assert "What each lever contributed" not in capsys.readouterr().out
