@@ -1,4 +1,4 @@
-"""Command line: ``flywheel run | ensemble | serve | calibrate | loops | levers | scenarios | check | info``.
+"""Command line: ``flywheel run | ensemble | sensitivity | calibrate | serve | loops | ...``.
 
 Every subcommand is a function taking parsed arguments and returning an exit code;
 ``main(argv)`` returns the code, so tests call it in-process. Exit codes: 0 success,
@@ -213,6 +213,43 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
         f"constants)\n{trajectories_file} ({len(trajectories):,} rows: member, year and "
         f"{len(trajectories.columns) - 2} variables)"
     )
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Sobol or Morris indices of chosen outputs over the uncertain constants and/or levers."""
+    from flywheel.scenarios import load_scenario
+    from flywheel.sensitivity import analyse, parse_outputs
+
+    scenario = load_scenario(args.scenario)
+    if args.set:
+        scenario = scenario.with_levers(_parse_sets(args.set))
+    outputs = parse_outputs(args.outputs)
+    _check_out(args.out)
+    result = analyse(
+        args.method, args.factors, args.samples, outputs, scenario, args.baseline, args.seed
+    )
+    what = "first- and total-order Sobol indices with 95 % intervals"
+    if result.method == "morris":
+        what = "Morris mu* (mean absolute effect, output units) with its 95 % interval and sigma"
+    print(
+        f"Sensitivity of {len(outputs)} outputs to {len(result.factors)} factors "
+        f"({args.factors}): {what}; {result.runs:,} runs in {result.seconds:.1f} s"
+    )
+    frames = []
+    for output in outputs:
+        ranking = result.ranking(output)
+        print(f"\n{output[0]} in {output[1]}:")
+        print(ranking.to_string(float_format=lambda v: f"{v:.3g}"))
+        frames.append(ranking.assign(output=output[0], year=output[1]).reset_index())
+    if args.out:
+        table = pd.concat(frames, ignore_index=True)
+        path = Path(args.out)
+        if path.suffix.lower() == ".csv":
+            write_text(path, table.to_csv(index=False))
+        else:
+            write_text(path, table.to_json(orient="records", indent=1))
+        print(f"\nIndices written to {path}")
     return 0
 
 
@@ -474,6 +511,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="FILE", help="write relative loop scores to FILE.csv or FILE.json"
     )
     loops.set_defaults(func=cmd_loops)
+
+    sens = commands.add_parser(
+        "sensitivity", help="which uncertain constants or levers matter most (Sobol, Morris)"
+    )
+    sens.add_argument("--method", choices=("sobol", "morris"), default="sobol")
+    sens.add_argument(
+        "--factors",
+        choices=("constants", "levers", "both"),
+        default="constants",
+        help="calibrated constants (+-2 standard errors), policy levers (slider ranges), or both",
+    )
+    sens.add_argument(
+        "--samples",
+        type=int,
+        default=1024,
+        help="Sobol base sample (a power of two) or Morris trajectories (default 1024)",
+    )
+    sens.add_argument(
+        "--outputs",
+        metavar="VAR@YEAR,...",
+        help="outputs to analyse (default: the headline lines in 2050)",
+    )
+    sens.add_argument("--scenario", default="baseline", help="preset name or scenario file")
+    sens.add_argument(
+        "--set", action="append", metavar="LEVER=VALUE", help="set a lever (repeatable)"
+    )
+    sens.add_argument("--baseline", metavar="NAME|FILE", help="calibrated baseline")
+    sens.add_argument("--seed", type=int, default=1, help="seed of the sample")
+    sens.add_argument("--out", metavar="FILE", help="write the indices to FILE.csv or FILE.json")
+    sens.set_defaults(func=cmd_sensitivity)
 
     calib = commands.add_parser("calibrate", help="fit the model to data and save the baseline")
     calib.add_argument(
