@@ -23,6 +23,7 @@ from flywheel.errors import InputError
 PAGES = (
     "dashboard.pages.explore",
     "dashboard.pages.flywheel",
+    "dashboard.pages.matters",
     "dashboard.pages.calibration",
     "dashboard.pages.model",
 )
@@ -107,7 +108,7 @@ def create_app() -> dash.Dash:
     --------
     >>> app = create_app()
     >>> sorted(page["path"] for page in dash.page_registry.values())
-    ['/', '/calibration', '/flywheel', '/model']
+    ['/', '/calibration', '/flywheel', '/matters', '/model']
     """
     app = dash.Dash(
         __name__,

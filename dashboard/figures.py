@@ -81,8 +81,12 @@ def trajectory_figure(
     base: RunResult,
     compares: list[tuple[str, RunResult]] = (),
     observed=None,
+    bands: dict | None = None,
 ) -> dict:
     """One main line over 2005-2050: baseline (grey, dashed), scenario, saved scenarios.
+
+    ``bands`` (optional) maps "Baseline" and "This scenario" to tables of the 5 % and
+    95 % quantiles over the uncertainty ensemble; each is drawn as a shaded band.
 
     Examples
     --------
@@ -121,6 +125,8 @@ def trajectory_figure(
                 "line": {"color": COMPARE_COLOURS[index], "width": 2, "dash": "dot"},
             }
         )
+    for name, band in (bands or {}).items():  # after the lines: trace 0 and 1 stay the lines
+        data += _band_traces(name, band, scale, BAND_COLOURS.get(name, "rgba(0,0,0,0.1)"))
     if observed is not None and len(observed):
         data.append(
             {
@@ -149,6 +155,127 @@ def trajectory_figure(
     if variable == "Regional development index":
         _stage_bands(layout, result)
     return {"data": data, "layout": layout}
+
+
+#: Fill of the 5-95 % bands: the scenario's blue and the baseline's grey, see-through.
+BAND_COLOURS = {"Baseline": "rgba(120,120,120,0.18)", "This scenario": "rgba(31,95,175,0.18)"}
+
+
+def _band_traces(name: str, band, scale: float, colour: str) -> list[dict]:
+    """A shaded 5-95 % band: the lower edge, then the upper edge filled down to it."""
+    years = [int(year) for year in band.index]
+    lower = {
+        "type": "scatter",
+        "mode": "lines",
+        "name": f"{name}: 5 %",
+        "x": years,
+        "y": _values(band[0.05], scale),
+        "line": {"width": 0},
+        "showlegend": False,
+        "hoverinfo": "skip",
+        "legendgroup": name,
+    }
+    upper = {
+        "type": "scatter",
+        "mode": "lines",
+        "name": f"{name}: 5-95 % range",
+        "x": years,
+        "y": _values(band[0.95], scale),
+        "line": {"width": 0},
+        "fill": "tonexty",
+        "fillcolor": colour,
+        "hoverinfo": "skip",
+        "legendgroup": name,
+    }
+    return [lower, upper]
+
+
+def waterfall_figure(shares: dict[str, float], total: float, title: str, unit: str) -> dict:
+    """Each lever's share of a headline change, as a waterfall ending in the total change.
+
+    Examples
+    --------
+    >>> fig = waterfall_figure({"Public digital investment": 2.0, "Policy dividend": -0.5},
+    ...                        1.5, "GDP per person, 2050", "thousand yuan")
+    >>> fig["data"][0]["measure"]
+    ['relative', 'relative', 'total']
+    """
+    labels = list(shares) + ["Total change"]
+    values = [float(v) for v in shares.values()] + [float(total)]
+    return {
+        "data": [
+            {
+                "type": "waterfall",
+                "orientation": "h",
+                "y": labels,
+                "x": values,
+                "measure": ["relative"] * len(shares) + ["total"],
+                "text": [f"{v:+.3g}" for v in values],
+                "textposition": "outside",
+                "cliponaxis": False,
+                "increasing": {"marker": {"color": "#1f5faf"}},
+                "decreasing": {"marker": {"color": "#c22f2f"}},
+                "totals": {"marker": {"color": "#444"}},
+                "connector": {"line": {"color": "#bbb", "width": 1}},
+                "hovertemplate": "%{y}: %{x:+.3g}<extra></extra>",
+            }
+        ],
+        "layout": {
+            "title": {"text": title, "font": {"size": 15}, "x": 0.02},
+            "xaxis": {"title": {"text": f"change against the baseline ({unit})"}, "zeroline": True},
+            "yaxis": {"autorange": "reversed", "automargin": True},
+            "margin": {"l": 10, "r": 40, "t": 44, "b": 44},
+            "font": {"size": 13},
+            "template": "plotly_white",
+            "showlegend": False,
+        },
+    }
+
+
+def tornado_figure(table, title: str, unit: str, scale: float = 1.0, top: int = 12) -> dict:
+    """One-at-a-time swings as a tornado: a bar per factor from its low to its high setting.
+
+    ``table`` is :func:`flywheel.sensitivity.swings`' result (largest swing first).
+    """
+    rows = table.head(top).iloc[::-1]
+    labels = [
+        f"{factor} ({'lever' if kind == 'policy lever' else 'uncertain'})"
+        for factor, kind in zip(rows["factor"], rows["kind"], strict=True)
+    ]
+    low = [float(v) * scale for v in rows["at low"]]
+    high = [float(v) * scale for v in rows["at high"]]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": "factor at its low setting",
+                "y": labels,
+                "x": low,
+                "marker": {"color": "#c98a2b"},
+                "hovertemplate": "%{y}<br>low setting: %{x:+.3g}<extra></extra>",
+            },
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": "factor at its high setting",
+                "y": labels,
+                "x": high,
+                "marker": {"color": "#1f5faf"},
+                "hovertemplate": "%{y}<br>high setting: %{x:+.3g}<extra></extra>",
+            },
+        ],
+        "layout": {
+            "title": {"text": title, "font": {"size": 16}, "x": 0.02},
+            "barmode": "overlay",
+            "xaxis": {"title": {"text": f"change from the scenario's value ({unit})"}},
+            "yaxis": {"automargin": True},
+            "margin": {"l": 10, "r": 20, "t": 48, "b": 48},
+            "font": {"size": 13},
+            "legend": {"orientation": "h", "y": -0.15},
+            "template": "plotly_white",
+        },
+    }
 
 
 def _stage_bands(layout: dict, result: RunResult) -> None:

@@ -119,3 +119,48 @@ def headline(result: RunResult, base: RunResult) -> dict:
         "gdp_per_spending": extra_gdp / extra_spending if extra_spending > 1e-9 else None,
         "start": start,
     }
+
+
+#: Members of the uncertainty bands drawn on every move (fixed seed: the same picture
+#: for the same levers, on every server).
+BAND_MEMBERS = 200
+BAND_SEED = 1
+
+
+@lru_cache(maxsize=256)
+def _bands(levers: tuple[tuple[str, float], ...], variables: tuple[str, ...]) -> dict:
+    from flywheel.ensemble import run_ensemble
+
+    ensemble = run_ensemble(
+        BAND_MEMBERS, BAND_SEED, Scenario.from_levers(dict(levers)), list(variables)
+    )
+    return {variable: ensemble.band(variable, (0.05, 0.95)) for variable in variables}
+
+
+def bands(levers: dict[str, float], variables: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    """5 % and 95 % quantiles of ``variables`` over 200 calibrated variants (memoised)."""
+    return _bands(tuple(sorted(levers.items())), tuple(variables))
+
+
+@lru_cache(maxsize=256)
+def _attribution(levers: tuple[tuple[str, float], ...]):
+    from flywheel.attribution import attribute
+
+    return attribute(Scenario.from_levers(dict(levers)), orders=64)
+
+
+def attribution(levers: dict[str, float]):
+    """Shapley split of the headline changes among the levers (memoised)."""
+    return _attribution(tuple(sorted(levers.items())))
+
+
+@lru_cache(maxsize=128)
+def _swings(levers: tuple[tuple[str, float], ...], variable: str, year: int):
+    from flywheel.sensitivity import swings as one_at_a_time
+
+    return one_at_a_time((variable, year), dict(levers))
+
+
+def swings(levers: dict[str, float], variable: str, year: int) -> pd.DataFrame:
+    """The tornado's one-at-a-time swings around a scenario (memoised)."""
+    return _swings(tuple(sorted(levers.items())), variable, int(year))

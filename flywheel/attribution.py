@@ -59,9 +59,14 @@ class Attribution:
 
 
 def changed_levers(scenario: Scenario) -> dict[str, float]:
-    """The scenario's levers that differ from the baseline's values."""
-    defaults = load_levers().defaults()
-    return {key: value for key, value in scenario.levers.items() if value != defaults[key]}
+    """The scenario's levers that differ from the baseline's values, in lever-table order."""
+    table = load_levers()
+    defaults = table.defaults()
+    return {
+        key: scenario.levers[key]
+        for key in table.keys()
+        if key in scenario.levers and scenario.levers[key] != defaults[key]
+    }
 
 
 def attribute(

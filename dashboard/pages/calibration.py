@@ -145,7 +145,7 @@ dash.register_page(
     __name__,
     path="/calibration",
     name="Calibration",
-    order=2,
+    order=3,
     title="Digital Flywheel: calibration",
     layout=layout,
 )

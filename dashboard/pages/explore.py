@@ -41,6 +41,22 @@ CARD_FORMATS = {
 }
 
 
+BANDS_LABEL = " Show uncertainty: 5-95 % of 200 calibrated variants"
+#: The headline changes the waterfall can split: "variable|year" -> (label, scale, unit).
+ATTRIBUTION_LINES = {
+    f"{variable}|{year}": (f"{label}, {year}", scale, unit)
+    for year in (2050, 2035)
+    for variable, label, scale, unit in (
+        ("GDP per capita", "GDP per person", 1, "thousand yuan"),
+        ("Digital economy share of GDP", "Digital economy share of GDP", 100, "points"),
+        ("Digital Government Capability", "Digital government capability", 1, "index"),
+        ("Digital Society Adoption", "People online", 100, "points"),
+        ("Regional development index", "Development index", 1, "index"),
+    )
+}
+ATTRIBUTION_OPTIONS = [{"label": v[0], "value": k} for k, v in ATTRIBUTION_LINES.items()]
+
+
 def _slider(lever):
     marks = {lever.min: f"{lever.min:g}", lever.max: f"{lever.max:g}"}
     marks[lever.default] = {"label": "▲", "style": {"color": "#8a8a8a"}}
@@ -128,6 +144,28 @@ def layout(**_query):
                 children=[
                     html.Div(id="explore-run-message", className="message", role="status"),
                     html.Div(id="explore-cards", className="cards secondary"),
+                    html.Section(
+                        className="attribution secondary",
+                        children=[
+                            html.Div(
+                                className="control-row",
+                                children=[
+                                    html.Label(
+                                        "Which lever did this?", htmlFor="explore-attribution-line"
+                                    ),
+                                    dcc.Dropdown(
+                                        id="explore-attribution-line",
+                                        options=ATTRIBUTION_OPTIONS,
+                                        value=ATTRIBUTION_OPTIONS[0]["value"],
+                                        clearable=False,
+                                        className="attribution-line",
+                                    ),
+                                ],
+                            ),
+                            graph("explore-attribution", 260, "graph attribution-graph"),
+                            html.Div(id="explore-attribution-note", className="note"),
+                        ],
+                    ),
                     html.Div(
                         className="toolbar secondary",
                         children=[
@@ -140,6 +178,13 @@ def layout(**_query):
                             ),
                             html.Button(
                                 "Save in this browser", id="explore-save", className="button"
+                            ),
+                            dcc.Checklist(
+                                id="explore-bands",
+                                options=[{"label": BANDS_LABEL, "value": "on"}],
+                                value=["on"],
+                                inline=True,
+                                className="bands-switch",
                             ),
                             dcc.Checklist(
                                 id="explore-compare",
@@ -240,13 +285,22 @@ def apply_levers(search, preset, _reset, upload, filename, ids, values):
     Input({"type": LEVER, "key": ALL}, "value"),
     Input("explore-compare", "value"),
     Input("explore-cost-year", "value"),
+    Input("explore-bands", "value"),
     State({"type": LEVER, "key": ALL}, "id"),
     State("saved-scenarios", "data"),
 )
-def update(values, compare, cost_year, ids, saved):
-    """Run the scenario and redraw every chart and card."""
+def update(values, compare, cost_year, show_bands, ids, saved):
+    """Run the scenario and redraw every chart and card (with uncertainty bands if on)."""
     levers, messages = state.clean_levers(ids, values)
-    result, base = runs.run(state.changed_levers(levers)), runs.baseline()
+    changed = state.changed_levers(levers)
+    result, base = runs.run(changed), runs.baseline()
+    band_variables = tuple(variable for variable, *_ in figures.TRAJECTORIES)
+    bands = {}
+    if isinstance(show_bands, list) and "on" in show_bands:
+        bands = {
+            "Baseline": runs.bands({}, band_variables),
+            "This scenario": runs.bands(changed, band_variables),
+        }
     compares = [
         (name, runs.run(state.changed_levers(levers_))) for name, levers_ in _saved(saved, compare)
     ]
@@ -261,6 +315,7 @@ def update(values, compare, cost_year, ids, saved):
             base,
             compares,
             observed[variable][1] if observed.get(variable, (0,))[0] == scale else None,
+            {name: band[variable] for name, band in bands.items()},
         )
         for variable, title, unit, scale in figures.TRAJECTORIES
     ]
@@ -355,6 +410,39 @@ def _cards(numbers: dict) -> list:
         )
     )
     return cards
+
+
+@callback(
+    Output("explore-attribution", "figure"),
+    Output("explore-attribution-note", "children"),
+    Input({"type": LEVER, "key": ALL}, "value"),
+    Input("explore-attribution-line", "value"),
+    State({"type": LEVER, "key": ALL}, "id"),
+)
+def attribution(values, line, ids):
+    """Split the chosen headline change among the levers that differ from the baseline."""
+    levers, _ = state.clean_levers(ids, values)
+    key = (
+        line
+        if isinstance(line, str) and line in ATTRIBUTION_LINES
+        else ATTRIBUTION_OPTIONS[0]["value"]
+    )
+    label, scale, unit = ATTRIBUTION_LINES[key]
+    variable, year = key.split("|")
+    split = runs.attribution(state.changed_levers(levers))
+    if split.shares.empty:
+        return (
+            figures.waterfall_figure({}, 0.0, label, unit),
+            "Move a slider: the change against the baseline is split here among the levers.",
+        )
+    column = (variable, int(year))
+    names = {lever.key: lever.label for lever in load_levers()}
+    shares = {names.get(k, k): float(v) * scale for k, v in split.shares[column].items()}
+    note = (
+        "Each bar is a lever's share of the change, averaged over every order in which the "
+        f"levers could be switched on ({split.method()}); the bars add up to the total."
+    )
+    return figures.waterfall_figure(shares, split.change[column] * scale, label, unit), note
 
 
 @callback(

@@ -152,5 +152,5 @@ def search(text):
 
 
 dash.register_page(
-    __name__, path="/model", name="Model", order=3, title="Digital Flywheel: model", layout=layout
+    __name__, path="/model", name="Model", order=4, title="Digital Flywheel: model", layout=layout
 )

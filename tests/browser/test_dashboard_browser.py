@@ -29,6 +29,7 @@ GOVERNMENT_CHART = "explore-chart-2"
         ("/", "explore-chart-0"),
         ("/flywheel", "flywheel-charts"),
         ("/calibration", "calibration-egdi"),
+        ("/matters", "matters-tornado"),
     ],
 )
 def test_pages_load_without_console_errors(driver, server_url, path, chart):
@@ -158,7 +159,8 @@ def test_save_compare_and_presentation_mode(driver, server_url):
     box.click()
     wait_until(
         driver,
-        "return document.querySelector('#explore-chart-0 .js-plotly-plot').data.length === 3",
+        "return document.querySelector('#explore-chart-0 .js-plotly-plot').data"
+        ".some(t => t.name === 'Firms first')",
     )
     assert driver.find_element(By.ID, "explore-cards").is_displayed()
     driver.find_element(By.ID, "presentation-toggle").click()
@@ -211,3 +213,70 @@ def json_id(kind, code):
     import json
 
     return json.dumps({"code": code, "type": kind}, separators=(",", ":"))
+
+
+def trace_names(driver, chart_id):
+    return driver.execute_script(
+        "const g = document.querySelector(`#${arguments[0]} .js-plotly-plot`);"
+        "return g && g.data ? g.data.map(t => t.name) : [];",
+        chart_id,
+    )
+
+
+def test_bands_redraw_with_a_slider_and_the_switch_hides_them(driver, server_url):
+    open_page(driver, server_url + "/")
+    wait_until(
+        driver,
+        "return (document.querySelector('#explore-chart-5 .js-plotly-plot').data || [])"
+        ".some(t => t.name === 'This scenario: 5-95 % range')",
+    )
+    band = (
+        "JSON.stringify(document.querySelector('#explore-chart-5 .js-plotly-plot').data"
+        ".find(t => t.name === 'This scenario: 5-95 % range').y)"
+    )
+    driver.execute_script(f"window.__band = {band};")
+    thumb = lever_thumb(driver, "enterprise_investment")
+    for _ in range(6):
+        thumb.send_keys(Keys.ARROW_RIGHT)
+    wait_until(driver, f"return {band} !== window.__band")
+    switch = driver.find_element(By.CSS_SELECTOR, "#explore-bands input[type=checkbox]")
+    switch.click()
+    wait_until(
+        driver,
+        "return !document.querySelector('#explore-chart-5 .js-plotly-plot').data"
+        ".some(t => (t.name || '').includes('5-95 %'))",
+    )
+    assert "This scenario" in trace_names(driver, "explore-chart-5")
+    assert severe_logs(driver) == []
+
+
+def test_the_waterfall_shows_which_lever_did_it(driver, server_url):
+    open_page(driver, server_url + "/?public_investment=9&policy_dividend=2")
+    wait_until(
+        driver,
+        "const g = document.querySelector('#explore-attribution .js-plotly-plot');"
+        "return g && g.data && g.data[0] && g.data[0].y && g.data[0].y.length === 3;",
+    )
+    labels = driver.execute_script(
+        "return document.querySelector('#explore-attribution .js-plotly-plot').data[0].y"
+    )
+    assert labels == ["Public digital investment", "Policy dividend strength", "Total change"]
+    note = driver.find_element(By.ID, "explore-attribution-note").text
+    assert "exact Shapley values" in note
+
+
+def test_what_matters_shows_a_tornado_for_the_scenario(driver, server_url):
+    open_page(driver, server_url + "/?public_investment=12")
+    driver.find_element(By.ID, "nav-matters").click()
+    wait_until(
+        driver,
+        "const g = document.querySelector('#matters-tornado .js-plotly-plot');"
+        "return g && g.data && g.data.length === 2 && g.data[0].y.length > 5;",
+    )
+    message = driver.find_element(By.ID, "matters-message").text
+    assert "Around your scenario" in message
+    bars = driver.execute_script(
+        "return document.querySelector('#matters-tornado .js-plotly-plot').data[1].y"
+    )
+    assert any("(lever)" in bar for bar in bars) and any("(uncertain)" in bar for bar in bars)
+    assert severe_logs(driver) == []

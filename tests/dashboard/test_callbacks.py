@@ -32,8 +32,8 @@ def finite_numbers(figure):
 
 
 def test_update_moves_scenario_not_baseline():
-    base = explore.update(DEFAULTS, [], 2035, IDS, {})
-    moved = explore.update(values_with(public_investment=12), [], 2035, IDS, {})
+    base = explore.update(DEFAULTS, [], 2035, [], IDS, {})
+    moved = explore.update(values_with(public_investment=12), [], 2035, [], IDS, {})
     chart = 2  # digital government capability
     assert moved[chart]["data"][0]["y"] == base[chart]["data"][0]["y"]  # baseline unchanged
     assert moved[chart]["data"][1]["y"] != base[chart]["data"][1]["y"]
@@ -45,7 +45,7 @@ def test_update_moves_scenario_not_baseline():
     "bad", ["abc", math.nan, math.inf, -math.inf, 1e308, -1e308, None, [1], {"a": 1}, True, 3.14159]
 )
 def test_update_survives_any_slider_value(bad):
-    output = explore.update(values_with(public_investment=bad), [], 2035, IDS, {})
+    output = explore.update(values_with(public_investment=bad), [], 2035, ["on"], IDS, {})
     for figure in output[: len(figures.TRAJECTORIES) + 1]:
         finite_numbers(figure)
     message = output[len(figures.TRAJECTORIES) + 3]
@@ -54,13 +54,13 @@ def test_update_survives_any_slider_value(bad):
 
 @pytest.mark.parametrize(("ids", "values"), [(None, None), ("x", 5), (IDS, DEFAULTS[:-1])])
 def test_update_survives_malformed_lists(ids, values):
-    output = explore.update(values, [], 2035, ids, {})
+    output = explore.update(values, [], 2035, ["on"], ids, {})
     assert "malformed" in output[len(figures.TRAJECTORIES) + 3]
 
 
 @pytest.mark.parametrize("year", ["2035", None, math.nan, 1e308, [2030]])
 def test_cost_year_is_validated(year):
-    output = explore.update(DEFAULTS, [], year, IDS, {})
+    output = explore.update(DEFAULTS, [], year, ["on"], IDS, {})
     finite_numbers(output[len(figures.TRAJECTORIES)])
 
 
@@ -78,7 +78,7 @@ def test_headline_cards_compare_with_baseline():
 def test_compare_up_to_four_saved_scenarios():
     saved = {f"s{i}": {"rd_intensity": float(i + 4)} for i in range(6)}
     saved["broken"] = "not a dict"
-    output = explore.update(DEFAULTS, list(saved), 2035, IDS, saved)
+    output = explore.update(DEFAULTS, list(saved), 2035, [], IDS, saved)
     names = [trace["name"] for trace in output[0]["data"]]
     assert names == ["Baseline", "This scenario", "s0", "s1", "s2", "s3"]
 
@@ -172,7 +172,7 @@ def test_csv_download_holds_the_plotted_numbers():
     levers = {**load_levers().defaults(), "public_investment": 9.0}
     download = triggered(explore.download, "explore-download-csv.n_clicks", 1, None, levers)
     table = pd.read_csv(io.StringIO(download["content"]), index_col="year")
-    output = explore.update(values_with(public_investment=9.0), [], 2035, IDS, {})
+    output = explore.update(values_with(public_investment=9.0), [], 2035, [], IDS, {})
     for index, (_, title, unit, _) in enumerate(figures.TRAJECTORIES):
         plotted = output[index]["data"][1]["y"]
         assert table[f"{title} ({unit})"].tolist() == pytest.approx(plotted)
@@ -286,3 +286,56 @@ def test_model_page_shows_each_link_with_its_measured_strength_and_evidence_rang
         low, high = (float(x) for x in row["evidence range"].split(" to "))
         assert measure in ("elasticity", "semi-elasticity")
         assert low <= float(value) <= high
+
+
+def test_uncertainty_bands_surround_the_lines_and_follow_the_scenario():
+    moved = values_with(public_investment=12)
+    with_bands = explore.update(moved, [], 2035, ["on"], IDS, {})
+    without = explore.update(moved, [], 2035, [], IDS, {})
+    chart = 5  # GDP per person
+    traces = {trace["name"]: trace for trace in with_bands[chart]["data"]}
+    assert "This scenario: 5-95 % range" in traces and "Baseline: 5-95 % range" in traces
+    assert not any("range" in trace["name"] for trace in without[chart]["data"])
+    low, high = traces["This scenario: 5 %"]["y"], traces["This scenario: 5-95 % range"]["y"]
+    line = traces["This scenario"]["y"]
+    assert all(lo <= hi for lo, hi in zip(low, high, strict=True))
+    assert low[-1] < line[-1] < high[-1]  # the central run lies inside its 2050 band
+    base_high = traces["Baseline: 5-95 % range"]["y"]
+    assert high[-1] > base_high[-1]  # more public investment lifts the whole band
+    for bad in (None, "on", [1], {"on": 1}):
+        output = explore.update(moved, [], 2035, bad, IDS, {})
+        assert not any("range" in trace["name"] for trace in output[chart]["data"])
+
+
+def test_the_waterfall_splits_the_change_among_the_moved_levers():
+    values = values_with(public_investment=9.0, policy_dividend=2.0)
+    figure, note = explore.attribution(values, "GDP per capita|2050", IDS)
+    bars = figure["data"][0]
+    assert bars["y"] == ["Public digital investment", "Policy dividend strength", "Total change"]
+    assert sum(bars["x"][:-1]) == pytest.approx(bars["x"][-1], rel=1e-9)
+    base, moved = runs.baseline(), runs.run({"public_investment": 9.0, "policy_dividend": 2.0})
+    expected = moved.frame.loc[2050, "GDP per capita"] - base.frame.loc[2050, "GDP per capita"]
+    assert bars["x"][-1] == pytest.approx(expected, rel=1e-9)
+    assert "exact Shapley values" in note
+    for bad in (None, 5, "nope|2050", ["GDP per capita|2050"]):
+        figure, _ = explore.attribution(values, bad, IDS)
+        assert figure["data"][0]["y"][-1] == "Total change"
+    empty, note = explore.attribution(DEFAULTS, "GDP per capita|2050", IDS)
+    assert "Move a slider" in note
+
+
+def test_what_matters_tornado_follows_the_scenario_and_refuses_nothing():
+    from dashboard.pages import matters
+
+    figure, message = matters.update("GDP per capita", 2050, {"public_investment": 12})
+    assert "Around your scenario" in message
+    labels = figure["data"][1]["y"]
+    assert (
+        len(labels) == 12 and labels[-1].endswith("(uncertain)") or labels[-1].endswith("(lever)")
+    )
+    title = figure["layout"]["title"]["text"]
+    expected = runs.run({"public_investment": 12.0}).frame.loc[2050, "GDP per capita"]
+    assert f"{expected:,.3g}" in title
+    for outcome, year, current in [(None, None, None), ("nope", 1999, "x"), (5, True, [1])]:
+        figure, message = matters.update(outcome, year, current)
+        assert "GDP per person in 2050" in figure["layout"]["title"]["text"]

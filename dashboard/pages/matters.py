@@ -1,0 +1,100 @@
+"""What matters: a tornado of the levers and uncertain constants that move an outcome most."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard import figures, runs, state
+from dashboard.components import graph
+
+#: Outcomes the tornado can explain: model variable -> (label, scale, unit).
+OUTCOMES = {
+    "GDP per capita": ("GDP per person", 1, "thousand yuan"),
+    "Digital economy share of GDP": ("Digital economy, share of GDP", 100, "points"),
+    "Digital Government Capability": ("Digital government capability", 1, "index 0-1"),
+    "Digital Society Adoption": ("People online", 100, "points"),
+    "Regional development index": ("Development index", 1, "index 0-1"),
+}
+YEARS = (2030, 2035, 2040, 2050)
+
+
+def layout(**_query):
+    """What-matters page layout."""
+    return html.Div(
+        className="matters",
+        children=[
+            html.H1("What matters most?"),
+            html.P(
+                "Each bar moves one thing at a time, from its low to its high setting, with "
+                "everything else as in your scenario on the Explore page: a policy lever across "
+                "its slider range, or a constant the calibration could not pin down across its "
+                "likely range (5th to 95th percentile of what the data allow). Long bars are "
+                "where policy has the most leverage, or where better evidence would change the "
+                "answer most.",
+                className="intro",
+            ),
+            html.Div(
+                className="control-row",
+                children=[
+                    html.Label("Outcome", htmlFor="matters-outcome"),
+                    dcc.Dropdown(
+                        id="matters-outcome",
+                        options=[{"label": v[0], "value": k} for k, v in OUTCOMES.items()],
+                        value="GDP per capita",
+                        clearable=False,
+                        className="matters-outcome",
+                    ),
+                    html.Label("Year", htmlFor="matters-year"),
+                    dcc.Dropdown(
+                        id="matters-year",
+                        options=[{"label": str(y), "value": y} for y in YEARS],
+                        value=2050,
+                        clearable=False,
+                        className="matters-year",
+                    ),
+                ],
+            ),
+            html.Div(id="matters-message", className="message", role="status"),
+            graph("matters-tornado", 560, "graph tornado-graph"),
+        ],
+    )
+
+
+@callback(
+    Output("matters-tornado", "figure"),
+    Output("matters-message", "children"),
+    Input("matters-outcome", "value"),
+    Input("matters-year", "value"),
+    State("current-levers", "data"),
+)
+def update(outcome, year, current):
+    """Redraw the tornado for the chosen outcome and year around the current scenario."""
+    messages = []
+    if not isinstance(outcome, str) or outcome not in OUTCOMES:
+        outcome = "GDP per capita"
+    if isinstance(year, bool) or year not in YEARS:
+        year = 2050
+    levers, problems = state.clean_lever_dict(current)
+    messages += problems
+    label, scale, unit = OUTCOMES[outcome]
+    table = runs.swings(state.changed_levers(levers), outcome, year)
+    centre = table.attrs["centre"] * scale
+    title = f"{label} in {year}: {centre:,.3g} {unit} in this scenario"
+    changed = state.changed_levers(levers)
+    messages.append(
+        "Around your scenario from the Explore page."
+        if changed
+        else "Around the baseline (no lever moved on the Explore page)."
+    )
+    return figures.tornado_figure(table, title, unit, scale), " ".join(messages)
+
+
+dash.register_page(
+    __name__,
+    path="/matters",
+    name="What matters",
+    order=2,
+    title="Digital Flywheel: what matters",
+    layout=layout,
+)
