@@ -1,6 +1,6 @@
 # Two commands on a fresh machine (Python 3.10+ with venv):
 #   make run    set up, then start the dashboard on http://127.0.0.1:8050/
-#   make test   set up, then lint and run the whole test suite (browser tests need
+#   make test   set up, then lint, check import contracts, run the whole test suite (browser tests need
 #               Debian's chromium and chromium-driver: make browser installs them)
 PYTHON ?= python3
 VENV := .venv
@@ -23,6 +23,7 @@ browser:
 
 test: $(VENV)/.installed browser
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed browser

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from flywheel.errors import InputError
 from flywheel.jsontext import parse_json
+from flywheel.levers import load_levers
+from flywheel.model import engine
 from flywheel.paths import MODELS_DIR
 
 CALIBRATED_DIR = MODELS_DIR / "calibrated"
@@ -41,9 +43,6 @@ def baseline_names() -> list[str]:
 
 def parse_baseline(text: str, source: str, name: str) -> Baseline:
     """Parse and check a baseline file's JSON text."""
-    from flywheel.levers import load_levers
-    from flywheel.simulate import engine
-
     data = parse_json(text, source)
     if (
         not isinstance(data, dict)

@@ -42,8 +42,9 @@ class Posterior:
 
         Examples
         --------
-        >>> draws, _ = posterior().sample(4, seed=1)
-        >>> len(draws), bool((draws.std() > 0).all())
+        >>> spread = posterior()
+        >>> draws, _ = spread.sample(4, seed=1)
+        >>> len(draws), bool((draws[list(spread.names)].std() > 0).all())
         (4, True)
         """
         if not 1 <= members <= MAX_MEMBERS:

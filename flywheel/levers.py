@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from flywheel.errors import InputError, ModelError
+from flywheel.model import engine
 from flywheel.paths import LEVERS_FILE
 
 COLUMNS = ("key", "name", "label", "unit", "min", "max", "default", "step", "kind", "group", "help")
@@ -220,8 +221,6 @@ def load_levers(path: Path = LEVERS_FILE) -> LeverTable:
     >>> table.get("Public digital investment").key
     'public_investment'
     """
-    from flywheel.simulate import engine
-
     table = read_lever_table(path)
     model = engine()
     table.check_against_model(model.variables, model.defaults)

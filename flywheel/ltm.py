@@ -32,7 +32,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from flywheel.engine import Engine
 from flywheel.loops import direct_inputs, load_loops
+from flywheel.scenarios import Scenario
+from flywheel.simulate import engine, model_params
 
 CONTROL = {"time", "initial_time", "final_time", "time_step", "saveper"}
 #: Above this many simple cycles, only the strongest paths are kept (larger models).
@@ -464,12 +467,7 @@ def loop_dominance(
     >>> sorted({loop.code for loop in result.loops if loop.code})[:3]
     ['B1', 'B2', 'B3']
     """
-    from flywheel.scenarios import Scenario
-    from flywheel.simulate import engine, model_params
-
     if model_file is not None:
-        from flywheel.engine import Engine
-
         return analyse(Engine(Path(model_file)), dict(params or {}), named_loops=False)
     values, _ = model_params(scenario or Scenario(), params, baseline)
     return analyse(engine(), values)

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from flywheel.batch import BatchEngine, BatchResult
-from flywheel.engine import Engine
+from flywheel.baselines import load_baseline
+from flywheel.batch import BatchResult
 from flywheel.errors import InputError
-from flywheel.levers import parse_number
-from flywheel.paths import MODEL_FILE
+from flywheel.levers import load_levers, parse_number
+from flywheel.model import batch_engine, engine
 from flywheel.results import RunResult
 from flywheel.scenarios import Scenario
+
+__all__ = [
+    "DEFAULT_VARIABLES",
+    "batch_engine",
+    "engine",
+    "model_params",
+    "simulate",
+    "simulate_many",
+    "stack_members",
+]
 
 #: Main lines and key outputs returned when no variables are asked for.
 DEFAULT_VARIABLES = (
@@ -42,30 +51,6 @@ DEFAULT_VARIABLES = (
     "Development stage",
     "Population",
 )
-
-_ENGINE: Engine | None = None
-_BATCH: BatchEngine | None = None
-_ENGINE_LOCK = threading.Lock()
-
-
-def engine() -> Engine:
-    """The translated project model (translated once per process, run per thread)."""
-    global _ENGINE
-    with _ENGINE_LOCK:
-        if _ENGINE is None:
-            _ENGINE = Engine(MODEL_FILE)
-    return _ENGINE
-
-
-def batch_engine() -> BatchEngine:
-    """The project model for many members at once (built once per process, thread-safe)."""
-    global _BATCH
-    model = engine()
-    with _ENGINE_LOCK:
-        if _BATCH is None:
-            _BATCH = BatchEngine(model)
-    return _BATCH
-
 
 def stack_members(members: Sequence[Mapping[str, float]]) -> dict[str, float | np.ndarray]:
     """Per-member constants as one mapping: a number where all agree, else an array.
@@ -129,9 +114,6 @@ def model_params(
     scenario: Scenario, params: Mapping[str, float] | None = None, baseline: str | None = None
 ):
     """Model constant -> value for a run: calibrated baseline, then levers, then ``params``."""
-    from flywheel.baselines import load_baseline
-    from flywheel.levers import load_levers
-
     calibrated = load_baseline(baseline)
     values = dict(calibrated.params)
     levers = load_levers().model_params(scenario.levers)
