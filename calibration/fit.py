@@ -20,8 +20,11 @@ from scipy.optimize import differential_evolution, least_squares
 from calibration.series import Param, Series
 from calibration.stats import fit_statistics, forecast_statistics, naive_trend
 from flywheel import simulate
+from flywheel.simulate import simulate_many
 
 CORRELATION_WARNING = 0.9
+#: Relative step of the forward-difference Jacobian (in the [0, 1]-normalised space).
+DIFF_STEP = 1e-4
 
 
 class NonFiniteObjective(ArithmeticError):
@@ -86,10 +89,7 @@ class Objective:
         """Simulate with the given parameter values."""
         return simulate(variables=self.variables, params=values, baseline=self.baseline).frame
 
-    def __call__(self, x) -> np.ndarray:
-        """Residual vector for the normalised parameter vector ``x``."""
-        values = self.values(x)
-        frame = self.run(values)
+    def _residuals(self, frame: pd.DataFrame, values: dict[str, float]) -> np.ndarray:
         parts = []
         for series in self.series:
             years = self.fitted[series.name]
@@ -101,13 +101,12 @@ class Objective:
                 / (np.mean(np.abs(observed)) * series.error)
             )
         parts.append(self.prior_residuals(values))
-        residuals = np.concatenate(parts)
-        self.evaluations += 1
-        if not np.all(np.isfinite(residuals)):
-            raise NonFiniteObjective(f"the model gave non-finite values for {values}")
-        cost = float(residuals @ residuals)
-        self.best = min(self.best, cost)
-        if self.progress and self.evaluations % 10 == 0:
+        return np.concatenate(parts)
+
+    def _count(self, runs: int, costs) -> None:
+        self.evaluations += runs
+        self.best = min([self.best, *costs])
+        if self.progress:
             print(
                 f"\rfitting: {self.evaluations} runs, best objective {self.best:.5f}, "
                 f"{time.monotonic() - self.started:.0f} s",
@@ -115,7 +114,59 @@ class Objective:
                 file=sys.stderr,
                 flush=True,
             )
+
+    def __call__(self, x) -> np.ndarray:
+        """Residual vector for the normalised parameter vector ``x`` (one pysd run)."""
+        values = self.values(x)
+        residuals = self._residuals(self.run(values), values)
+        if not np.all(np.isfinite(residuals)):
+            raise NonFiniteObjective(f"the model gave non-finite values for {values}")
+        self._count(1, [float(residuals @ residuals)])
         return residuals
+
+    def batch(self, points: np.ndarray) -> np.ndarray:
+        """Residual vectors (rows) for many normalised vectors (rows), as one batch run.
+
+        Non-finite residuals are left in place for the caller to judge.
+        """
+        members = [self.values(x) for x in np.atleast_2d(points)]
+        result = simulate_many(params=members, variables=self.variables, baseline=self.baseline)
+        rows = np.vstack(
+            [self._residuals(result.member(i), values) for i, values in enumerate(members)]
+        )
+        with np.errstate(invalid="ignore", over="ignore"):
+            self._count(len(members), np.sum(rows**2, axis=1))
+        return rows
+
+    def jacobian(self, x, *_args) -> np.ndarray:
+        """Forward differences of the residuals, every column from one batch run.
+
+        The steps are those of scipy's ``2-point`` scheme with ``rel_step=DIFF_STEP``:
+        ``DIFF_STEP * |x|`` (``sqrt(eps) * max(1, |x|)`` where that would be no step),
+        turned inwards where a step would leave the [0, 1] box.
+        """
+        x = np.asarray(x, dtype=float)
+        sign = np.where(x >= 0, 1.0, -1.0)
+        steps = DIFF_STEP * sign * np.abs(x)
+        fallback = np.sqrt(np.finfo(float).eps) * sign * np.maximum(1.0, np.abs(x))
+        steps = np.where((x + steps) - x == 0, fallback, steps)
+        steps = np.where((x + steps > 1.0) & (x - steps >= 0.0), -steps, steps)
+        steps = (x + steps) - x  # the step the arithmetic really takes
+        points = np.vstack([x, x + np.diag(steps)])
+        rows = self.batch(points)
+        if not np.all(np.isfinite(rows)):
+            raise NonFiniteObjective("the model gave non-finite values near the current estimate")
+        return ((rows[1:] - rows[0]) / steps[:, None]).T
+
+    def costs(self, population: np.ndarray) -> np.ndarray:
+        """Sums of squared residuals of a population, one member per column.
+
+        Columns, as scipy's vectorised ``differential_evolution`` passes them; a member
+        whose run is not finite costs infinity.
+        """
+        rows = self.batch(np.asarray(population, dtype=float).T)
+        costs = np.sum(rows**2, axis=1)
+        return np.where(np.isfinite(costs), costs, np.inf)
 
 
 @dataclass
@@ -283,7 +334,7 @@ def calibrate(
     try:
         if method == "global":
             search = differential_evolution(
-                lambda x: float(np.sum(objective(x) ** 2)),
+                objective.costs,
                 [(0.0, 1.0)] * len(params),
                 seed=seed,
                 popsize=5,
@@ -291,15 +342,17 @@ def calibrate(
                 tol=1e-6,
                 polish=False,
                 init="latinhypercube",
+                vectorized=True,  # each generation is one batch run
+                updating="deferred",
             )
             x0 = search.x
             message = f"global search: {search.message}; "
         fit = least_squares(
             objective,
             x0,
+            jac=objective.jacobian,  # every Jacobian is one batch run, not n pysd runs
             bounds=(0.0, 1.0),
             method="trf",
-            diff_step=1e-4,
             x_scale=1.0,
             max_nfev=max_evaluations,
         )

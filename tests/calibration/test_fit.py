@@ -137,3 +137,39 @@ def test_theil_components_sum_to_one():
     assert stats["R2"] < 1 and stats["MAPE"] > 0
     perfect = fit_statistics(observed, observed)
     assert perfect["R2"] == 1 and perfect["RMSE"] == 0 and perfect["UM"] == 0
+
+
+def test_batched_residuals_and_jacobian_equal_one_run_at_a_time():
+    from scipy.optimize._numdiff import approx_derivative
+
+    objective = Objective(load_series(), load_params())
+    x = objective.normalise({p.name: p.initial for p in load_params()})
+    points = np.vstack([x, np.clip(x + 0.05, 0, 1), np.clip(x - 0.05, 0, 1)])
+    batched = objective.batch(points)
+    for row, point in zip(batched, points, strict=True):
+        np.testing.assert_allclose(row, objective(point), rtol=1e-9, atol=1e-12)
+    jacobian = objective.jacobian(x)
+    # scipy's own 2-point scheme with the same relative step, one pysd run per column
+    reference = approx_derivative(objective, x, method="2-point", rel_step=1e-4, bounds=(0.0, 1.0))
+    np.testing.assert_allclose(jacobian, reference, rtol=1e-5, atol=1e-6)
+
+
+def test_a_step_past_the_upper_bound_is_taken_inwards():
+    objective = Objective(load_series(only=["egdi"]), PARAMS, baseline="model")
+    x = np.array([1.0, 0.5])
+    jacobian = objective.jacobian(x)
+    assert np.isfinite(jacobian).all() and np.abs(jacobian[:, 0]).max() > 0
+
+
+def test_a_population_member_that_breaks_the_model_costs_infinity(monkeypatch):
+    objective = Objective(load_series(only=["egdi"]), PARAMS, baseline="model")
+    real = objective.batch
+
+    def with_a_broken_member(points):
+        rows = real(points)
+        rows[1, 0] = np.nan
+        return rows
+
+    monkeypatch.setattr(objective, "batch", with_a_broken_member)
+    costs = objective.costs(np.array([[0.2, 0.4, 0.6], [0.5, 0.5, 0.5]]))
+    assert np.isfinite(costs[[0, 2]]).all() and costs[1] == np.inf
