@@ -9,10 +9,10 @@ BIN := $(VENV)/bin
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,load]'
 	touch $@
 
-.PHONY: run test bench browser
+.PHONY: run test bench browser load
 run: $(VENV)/.installed
 	$(BIN)/flywheel run
 	$(BIN)/flywheel serve
@@ -31,3 +31,8 @@ bench: $(VENV)/.installed browser
 	$(BIN)/python benchmarks/bench_loops.py
 	$(BIN)/python benchmarks/bench_dashboard.py
 	$(BIN)/python benchmarks/bench_batch.py
+
+# 50 simulated workshop participants against `flywheel serve --production` (not in make test)
+load: $(VENV)/.installed
+	$(BIN)/python benchmarks/load_workshop.py --bands on
+	$(BIN)/python benchmarks/load_workshop.py --bands off

@@ -27,6 +27,8 @@ PAGES = (
     "dashboard.pages.calibration",
     "dashboard.pages.model",
 )
+#: Request threads per gunicorn worker process.
+THREADS = 16
 #: Seconds an idle connection is kept open: above the 1-3 s a workshop participant thinks
 #: between moves (gunicorn's default of 2 s closed connections mid-thought).
 KEEPALIVE_SECONDS = 30
@@ -132,7 +134,7 @@ def create_app() -> dash.Dash:
 
 
 class ProductionServer(BaseApplication):
-    """Gunicorn serving the dashboard: one worker process per core, 4 threads each."""
+    """Gunicorn serving the dashboard: one worker process per core, ``THREADS`` threads each."""
 
     def __init__(self, host: str, port: int, workers: int | None = None):
         self.bind = f"{host}:{port}"
@@ -144,7 +146,9 @@ class ProductionServer(BaseApplication):
         self.cfg.set("bind", self.bind)
         self.cfg.set("workers", self.workers)
         self.cfg.set("worker_class", "gthread")
-        self.cfg.set("threads", 4)
+        # enough threads that users moving sliders together wait in one batch (the model
+        # work itself is batched by dashboard.batching, so threads mostly wait)
+        self.cfg.set("threads", THREADS)
         self.cfg.set("limit_request_line", 8190)
         self.cfg.set("limit_request_fields", 100)
         self.cfg.set("keepalive", KEEPALIVE_SECONDS)

@@ -1,16 +1,21 @@
 """Model runs for the dashboard and the headline numbers derived from them.
 
-Runs are memoised: a run is a pure function of its levers.
+Runs are memoised: a run is a pure function of its levers. A run the memo does not hold
+goes through the process's dynamic batcher (:mod:`dashboard.batching`), so users who
+move sliders at the same moment share one batch evaluation.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import pandas as pd
 
+from dashboard.batching import batcher
 from flywheel import RunResult, Scenario, simulate
-from flywheel.simulate import DEFAULT_VARIABLES
+from flywheel.ensemble import ensemble_params, posterior
+from flywheel.simulate import DEFAULT_VARIABLES, engine, model_params
 
 #: Variables the dashboard draws, on top of the CLI's default outputs.
 DASHBOARD_VARIABLES = tuple(DEFAULT_VARIABLES) + (
@@ -33,7 +38,13 @@ CURVE_VARIABLES = (
 
 @lru_cache(maxsize=512)
 def _run(levers: tuple[tuple[str, float], ...]) -> RunResult:
-    return simulate(Scenario.from_levers(dict(levers)), list(dict.fromkeys(DASHBOARD_VARIABLES)))
+    scenario = Scenario.from_levers(dict(levers))
+    values, calibrated = model_params(scenario)
+    variables = list(dict.fromkeys(DASHBOARD_VARIABLES))
+    # concurrent users' runs within a few milliseconds are evaluated as one batch
+    frame = batcher().submit(values, variables).member(0)[variables]
+    units = {name: engine().variables[name].units for name in variables}
+    return RunResult(frame=frame, units=units, scenario=scenario, baseline=calibrated.name)
 
 
 def run(levers: dict[str, float]) -> RunResult:
@@ -127,19 +138,32 @@ BAND_MEMBERS = 200
 BAND_SEED = 1
 
 
+@lru_cache(maxsize=1)
+def _band_draws() -> pd.DataFrame:
+    return posterior().sample(BAND_MEMBERS, BAND_SEED)[0]
+
+
 @lru_cache(maxsize=256)
 def _bands(levers: tuple[tuple[str, float], ...], variables: tuple[str, ...]) -> dict:
-    from flywheel.ensemble import run_ensemble
-
-    ensemble = run_ensemble(
-        BAND_MEMBERS, BAND_SEED, Scenario.from_levers(dict(levers)), list(variables)
-    )
-    return {variable: ensemble.band(variable, (0.05, 0.95)) for variable in variables}
+    params = ensemble_params(Scenario.from_levers(dict(levers)), _band_draws())
+    result = batcher().submit(params, variables, members=BAND_MEMBERS)
+    return {variable: result.percentiles(variable, (0.05, 0.95)) for variable in variables}
 
 
 def bands(levers: dict[str, float], variables: tuple[str, ...]) -> dict[str, pd.DataFrame]:
     """5 % and 95 % quantiles of ``variables`` over 200 calibrated variants (memoised)."""
     return _bands(tuple(sorted(levers.items())), tuple(variables))
+
+
+_HELPERS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="bands")
+
+
+def run_with_bands(
+    levers: dict[str, float], variables: tuple[str, ...]
+) -> tuple[RunResult, dict[str, pd.DataFrame]]:
+    """The run and its bands, asked for at the same moment so that they share a batch."""
+    pending = _HELPERS.submit(bands, levers, variables)
+    return run(levers), pending.result()
 
 
 @lru_cache(maxsize=256)

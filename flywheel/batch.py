@@ -340,11 +340,8 @@ class BatchEngine:
             state = context.states[name]
             sampled = _batch_if(first(), second, lambda state=state: state)
             context.states[name] = state * 0 + sampled
-            kept.update(
-                (key, value)
-                for key, value in context.step.items()
-                if key in self._cached and key not in kept
-            )
+            for key in (context.step.keys() - kept.keys()) & self._cached:
+                kept[key] = context.step[key]
         context.step = at_step
 
     def _readers(self, scope, context, wanted, members) -> dict[str, object]:

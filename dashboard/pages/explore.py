@@ -293,14 +293,14 @@ def update(values, compare, cost_year, show_bands, ids, saved):
     """Run the scenario and redraw every chart and card (with uncertainty bands if on)."""
     levers, messages = state.clean_levers(ids, values)
     changed = state.changed_levers(levers)
-    result, base = runs.run(changed), runs.baseline()
     band_variables = tuple(variable for variable, *_ in figures.TRAJECTORIES)
     bands = {}
     if isinstance(show_bands, list) and "on" in show_bands:
-        bands = {
-            "Baseline": runs.bands({}, band_variables),
-            "This scenario": runs.bands(changed, band_variables),
-        }
+        result, scenario_bands = runs.run_with_bands(changed, band_variables)
+        bands = {"Baseline": runs.bands({}, band_variables), "This scenario": scenario_bands}
+    else:
+        result = runs.run(changed)
+    base = runs.baseline()
     compares = [
         (name, runs.run(state.changed_levers(levers_))) for name, levers_ in _saved(saved, compare)
     ]

@@ -247,7 +247,9 @@ def test_twenty_users_at_once_see_only_their_own_results(server_url, dependencie
     assert not errors
     for index, answers in results.items():
         for answer in answers:
-            assert answer == pytest.approx(expected[index], rel=1e-12)
+            # batched or alone, the answer is the serial run of its own inputs (1e-9, the
+            # batch engine's agreement with pysd); other users differ by far more
+            assert answer == pytest.approx(expected[index], rel=1e-9)
     assert len(results) == 20
     assert all(
         not math.isnan(y) for answers in results.values() for answer in answers for y in answer

@@ -1,0 +1,241 @@
+"""Load test: a workshop of participants dragging sliders at once, with a cross-talk check.
+
+Starts ``flywheel serve --production`` (gunicorn, one worker per core) unless ``--url``
+names a running server, then runs ``--users`` simulated participants with locust for
+``--seconds``. Each participant drags one lever after another through a seeded path of
+settings: one update request (levers, bands on, as the browser sends them) every 50-80 ms
+while dragging, a think pause of 1-3 s after each drag. Every answer is checked against
+the serial pysd run of that participant's own settings (the first chart's scenario line,
+to 1e-9): a mismatch is counted as cross-talk.
+
+Prints requests per second, median and 95th-percentile latency, errors and cross-talk;
+the target is p95 <= 300 ms, 0 errors and 0 cross-talk with 50 participants. Not part of
+``make test``: ``make load`` runs it.
+
+    python benchmarks/load_workshop.py [--users 50] [--seconds 60] [--url http://...]
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gevent  # noqa: E402
+from locust import HttpUser, between, task  # noqa: E402
+from locust.env import Environment  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from flywheel import Scenario, load_levers, simulate  # noqa: E402
+from flywheel.simulate import simulate_many  # noqa: E402
+
+DRAGGED = ("public_investment", "enterprise_investment", "rd_intensity", "policy_dividend")
+SETTINGS = 20_000  # settings the participants move through (a memo hit is rare)
+CHECKED_AGAINST_PYSD = 50
+CHART_VARIABLE = "Digital economy value added nominal"  # explore-chart-0, scale 1
+
+
+def settings(seed=3):
+    """Seeded lever settings (the drags' stops, nearly all distinct) and their answers.
+
+    The answers are computed as one batch of independent members (equal to pysd's own
+    runs to 1e-9, tested in tests/flywheel/test_batch.py); ``CHECKED_AGAINST_PYSD`` of them
+    are re-run here through pysd one at a time, to show the reference itself is right.
+    """
+    rng = random.Random(seed)
+    table = load_levers()
+    stops = []
+    for _ in range(SETTINGS):
+        levers = table.defaults()
+        for key in DRAGGED:
+            lever = table.get(key)
+            levers[key] = round(rng.uniform(lever.min, lever.max), 1)  # the slider's step
+        stops.append(levers)
+    scenarios = [Scenario.from_levers(levers) for levers in stops]
+    batch = simulate_many(scenarios, variables=[CHART_VARIABLE])
+    answers = [batch.values[CHART_VARIABLE][i].tolist() for i in range(len(stops))]
+    for index in rng.sample(range(len(stops)), CHECKED_AGAINST_PYSD):
+        serial = simulate(scenarios[index]).frame[CHART_VARIABLE].tolist()
+        worst = max(
+            abs(a - b) / max(abs(b), 1e-12) for a, b in zip(answers[index], serial, strict=True)
+        )
+        assert worst < 1e-9, f"reference differs from pysd by {worst:g}"
+    return list(zip(stops, answers, strict=True))
+
+
+def update_body(dependencies, levers, bands=True):
+    """The update request the browser sends for ``levers`` (bands on by default)."""
+    dep = next(d for d in dependencies if d["output"].startswith("..explore-chart-0.figure"))
+    keys = load_levers().keys()
+    ids = [{"type": "explore-lever", "key": key} for key in keys]
+    outputs = []
+    for part in dep["output"].strip(".").split("..."):
+        component, _, prop = part.rpartition(".")
+        outputs.append({"id": component, "property": prop})
+    return {
+        "output": dep["output"],
+        "outputs": outputs,
+        "inputs": [
+            [{"id": i, "property": "value", "value": levers[i["key"]]} for i in ids],
+            {"id": "explore-compare", "property": "value", "value": []},
+            {"id": "explore-cost-year", "property": "value", "value": 2035},
+            {"id": "explore-bands", "property": "value", "value": ["on"] if bands else []},
+        ],
+        "state": [
+            [{"id": i, "property": "id", "value": i} for i in ids],
+            {"id": "saved-scenarios", "property": "data", "value": {}},
+        ],
+        "changedPropIds": ['{"key":"public_investment","type":"explore-lever"}.value'],
+    }
+
+
+class Tally:
+    """Cross-talk and error counts shared by the simulated participants."""
+
+    crosstalk = 0
+    checked = 0
+
+
+def participant_class(stops, dependencies, bands=True):
+    class Participant(HttpUser):
+        wait_time = between(0.05, 0.08)  # a drag sends a request every 50-80 ms
+
+        def on_start(self):
+            self.rng = random.Random(id(self))
+            self.drag_left = self.rng.randint(6, 12)
+
+        @task
+        def move(self):
+            levers, expected = stops[self.rng.randrange(len(stops))]
+            body = json.dumps(update_body(dependencies, levers, bands))
+            with self.client.post(
+                "/_dash-update-component",
+                data=body,
+                headers={"Content-Type": "application/json"},
+                catch_response=True,
+                name="slider update",
+            ) as response:
+                if response.status_code != 200:
+                    response.failure(f"HTTP {response.status_code}")
+                    return
+                figure = response.json()["response"]["explore-chart-0"]["figure"]
+                line = next(t for t in figure["data"] if t["name"] == "This scenario")["y"]
+                Tally.checked += 1
+                if any(
+                    abs(a - b) > 1e-9 * max(abs(b), 1e-12)
+                    for a, b in zip(line, expected, strict=True)
+                ):
+                    Tally.crosstalk += 1
+                    response.failure("cross-talk: the answer is not this participant's run")
+            self.drag_left -= 1
+            if self.drag_left == 0:  # end of a drag: think, then the next one
+                self.drag_left = self.rng.randint(6, 12)
+                gevent.sleep(self.rng.uniform(1.0, 3.0))
+
+    return Participant
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server():
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flywheel.cli", "serve", "--production", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    return process, url
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--url", help="a running dashboard (default: start one)")
+    parser.add_argument(
+        "--bands", choices=("on", "off"), default="on", help="uncertainty bands, as the switch"
+    )
+    args = parser.parse_args(argv)
+
+    print(f"computing the answers of {SETTINGS:,} settings ...", flush=True)
+    stops = settings()
+    process = None
+    url = args.url
+    if not url:
+        process, url = start_server()
+    try:
+        import requests
+
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                requests.get(url + "/", timeout=5)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the server did not start") from None
+                time.sleep(0.5)
+        dependencies = requests.get(url + "/_dash-dependencies", timeout=10).json()
+        # warm each worker's memo of the baseline and its bands (as a first visit does)
+        for _ in range(4):
+            body = json.dumps(
+                update_body(dependencies, load_levers().defaults(), args.bands == "on")
+            )
+            requests.post(
+                url + "/_dash-update-component",
+                data=body,
+                headers={"Content-Type": "application/json"},
+                timeout=60,
+            )
+        user = participant_class(stops, dependencies, args.bands == "on")
+        env = Environment(user_classes=[user], host=url)
+        runner = env.create_local_runner()
+        runner.start(args.users, spawn_rate=args.users)
+        gevent.spawn_later(args.seconds, runner.quit)
+        runner.greenlet.join()
+        total = env.stats.total
+        print(
+            f"{args.users} participants, bands {args.bands}, {args.seconds:.0f} s, "
+            f"{os.cpu_count()} cores: "
+            f"{total.num_requests} requests ({total.total_rps:.1f}/s), "
+            f"median {total.get_response_time_percentile(0.5):.0f} ms, "
+            f"p95 {total.get_response_time_percentile(0.95):.0f} ms, "
+            f"max {total.max_response_time:.0f} ms"
+        )
+        print(
+            f"errors: {total.num_failures - Tally.crosstalk}, cross-talk: {Tally.crosstalk} "
+            f"in {Tally.checked} checked answers"
+        )
+        met = (
+            total.get_response_time_percentile(0.95) <= 300
+            and total.num_failures == 0
+            and Tally.checked > 0
+        )
+        print(f"target (p95 <= 300 ms, 0 errors, 0 cross-talk): {'met' if met else 'NOT met'}")
+        return 0 if met else 1
+    finally:
+        if process is not None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

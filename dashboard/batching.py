@@ -1,0 +1,162 @@
+"""Dynamic batching: runs requested by concurrent users within a few milliseconds are one batch.
+
+Model servers batch requests that arrive together (e.g. NVIDIA Triton's dynamic batcher):
+each request joins a queue; one worker thread per process waits a short window after
+the first request, takes everything queued, evaluates it as one batch of the batch
+engine and hands each request its own rows. Requests that arrive while a batch runs
+form the next batch, so the batch size grows with the load by itself.
+
+A job is a set of model constants for ``members`` members (numbers shared by all, or
+arrays of length ``members``). A batch concatenates the jobs' members in queue order;
+job k gets rows ``offset_k`` to ``offset_k + members_k`` back, nothing else. A batch of
+a single one-member job runs on pysd itself (the reference, and faster for one run).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from flywheel.batch import BatchResult
+from flywheel.model import batch_engine, engine
+
+#: How long the worker waits after the first queued job for others to join it.
+WINDOW_SECONDS = 0.003
+#: Largest number of members evaluated at once (memory: about 5 kB per member and output).
+MAX_MEMBERS = 20_000
+
+
+@dataclass
+class Job:
+    """Constants for ``members`` members, the variables wanted, and where the answer goes."""
+
+    params: Mapping[str, float | np.ndarray]
+    members: int
+    variables: tuple[str, ...]
+    future: Future = field(default_factory=Future)
+
+
+@dataclass
+class Stats:
+    """What the batcher has done in this process (for benchmarks and tests)."""
+
+    batches: int = 0
+    jobs: int = 0
+    members: int = 0
+    largest: int = 0
+    single_runs: int = 0
+
+
+class DynamicBatcher:
+    """Queue of jobs evaluated by one worker thread in batches (one batcher per process)."""
+
+    def __init__(self, window: float = WINDOW_SECONDS, max_members: int = MAX_MEMBERS):
+        self.window = window
+        self.max_members = max_members
+        self.stats = Stats()
+        self._queue: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+        self._pid = os.getpid()
+
+    def submit(
+        self,
+        params: Mapping[str, float | np.ndarray],
+        variables: Sequence[str],
+        members: int = 1,
+        timeout: float = 120.0,
+    ) -> BatchResult:
+        """Queue one job and wait for its rows (a ``BatchResult`` of ``members`` members)."""
+        job = Job(params, members, tuple(variables))
+        self._ensure_worker()
+        self._queue.put(job)
+        return job.future.result(timeout=timeout)
+
+    def _ensure_worker(self) -> None:
+        with self._lock:
+            if self._worker is None or not self._worker.is_alive() or self._pid != os.getpid():
+                # started on first use, so a forked server worker starts its own
+                self._pid = os.getpid()
+                self._worker = threading.Thread(target=self._serve, daemon=True, name="batcher")
+                self._worker.start()
+
+    def _serve(self) -> None:
+        while True:
+            first = self._queue.get()
+            time.sleep(self.window)
+            jobs, size = [first], first.members
+            while size < self.max_members:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                jobs.append(job)
+                size += job.members
+            try:
+                self._run(jobs)
+            except Exception as error:  # noqa: BLE001 - every waiting request must hear of it
+                for job in jobs:
+                    if not job.future.done():
+                        job.future.set_exception(error)
+
+    def _run(self, jobs: list[Job]) -> None:
+        variables = list(dict.fromkeys(v for job in jobs for v in job.variables))
+        self.stats.batches += 1
+        self.stats.jobs += len(jobs)
+        total = sum(job.members for job in jobs)
+        self.stats.members += total
+        self.stats.largest = max(self.stats.largest, total)
+        if len(jobs) == 1 and total == 1:
+            self.stats.single_runs += 1
+            job = jobs[0]
+            frame = engine().run(job.params, list(job.variables))
+            values = {c: frame[c].to_numpy(dtype=float)[None, :] for c in frame.columns}
+            times = frame.index.to_numpy(dtype=float)
+            job.future.set_result(BatchResult(times, values, 1))
+            return
+        result = batch_engine().run(_concatenate(jobs), variables)
+        offset = 0
+        for job in jobs:
+            rows = slice(offset, offset + job.members)
+            offset += job.members
+            values = {
+                column: np.broadcast_to(result.values[column], (total, len(result.times)))[
+                    rows
+                ].copy()
+                for column in job.variables
+                if column in result.values
+            }
+            job.future.set_result(BatchResult(result.times, values, job.members))
+
+
+def _concatenate(jobs: list[Job]) -> dict[str, float | np.ndarray]:
+    """All jobs' members as one set of constants (numbers where every member agrees)."""
+    model = engine()
+    names = list(dict.fromkeys(name for job in jobs for name in job.params))
+    merged: dict[str, float | np.ndarray] = {}
+    for name in names:
+        parts = [
+            np.broadcast_to(
+                np.asarray(job.params.get(name, model.defaults[name]), dtype=float),
+                (job.members,),
+            )
+            for job in jobs
+        ]
+        column = np.concatenate(parts)
+        merged[name] = float(column[0]) if np.all(column == column[0]) else column
+    return merged
+
+
+_BATCHER = DynamicBatcher()
+
+
+def batcher() -> DynamicBatcher:
+    """The batcher of this process."""
+    return _BATCHER

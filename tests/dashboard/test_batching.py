@@ -1,0 +1,119 @@
+"""Dynamic batching: concurrent requests share a batch and each gets only its own rows."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from dashboard.batching import DynamicBatcher
+from flywheel import Scenario
+from flywheel.ensemble import ensemble_params, posterior
+from flywheel.simulate import engine, model_params
+
+VARIABLES = ["GDP per capita", "Digital Government Capability", "Digital Society Adoption"]
+
+
+def params_of(levers):
+    return model_params(Scenario.from_levers(levers))[0]
+
+
+def test_concurrent_requests_share_batches_and_get_their_own_answers():
+    batcher = DynamicBatcher(window=0.02)
+    scenarios = [{"public_investment": 0.5 * i, "rd_intensity": (i % 7) + 1.0} for i in range(30)]
+    expected = [engine().run(params_of(s), VARIABLES) for s in scenarios]
+    answers, errors = {}, []
+    barrier = threading.Barrier(len(scenarios))
+
+    def user(index):
+        try:
+            barrier.wait()
+            answers[index] = batcher.submit(params_of(scenarios[index]), VARIABLES).member(0)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=user, args=(i,)) for i in range(len(scenarios))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(answers) == 30
+    assert batcher.stats.jobs == 30 and batcher.stats.batches < 30  # they were batched
+    assert batcher.stats.largest > 1
+    for index, frame in answers.items():
+        np.testing.assert_allclose(
+            frame[VARIABLES].to_numpy(), expected[index].to_numpy(), rtol=1e-9, atol=1e-12
+        )
+
+
+def test_a_run_and_an_ensemble_in_one_batch_each_get_their_rows():
+    batcher = DynamicBatcher(window=0.05)
+    draws, _ = posterior().sample(20, seed=4)
+    scenario = Scenario.from_levers({"enterprise_investment": 5})
+    band_params = ensemble_params(scenario, draws)
+    results = {}
+
+    def ensemble():
+        results["ensemble"] = batcher.submit(band_params, VARIABLES, members=20)
+
+    def single():
+        results["run"] = batcher.submit(params_of({"policy_dividend": 2}), VARIABLES)
+
+    threads = [threading.Thread(target=ensemble), threading.Thread(target=single)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert batcher.stats.batches == 1 and batcher.stats.members == 21
+    assert results["ensemble"].members == 20 and results["run"].members == 1
+    expected = engine().run(params_of({"policy_dividend": 2}), VARIABLES)
+    np.testing.assert_allclose(
+        results["run"].member(0)[VARIABLES].to_numpy(), expected.to_numpy(), rtol=1e-9
+    )
+    member = {**params_of({"enterprise_investment": 5}), **draws.iloc[7].to_dict()}
+    np.testing.assert_allclose(
+        results["ensemble"].member(7)[VARIABLES].to_numpy(),
+        engine().run(member, VARIABLES).to_numpy(),
+        rtol=1e-9,
+    )
+
+
+def test_a_lone_run_is_pysds_own():
+    batcher = DynamicBatcher(window=0.0)
+    params = params_of({"public_investment": 7})
+    frame = batcher.submit(params, VARIABLES).member(0)
+    assert batcher.stats.single_runs == 1
+    np.testing.assert_array_equal(frame.to_numpy(), engine().run(params, VARIABLES).to_numpy())
+
+
+def test_a_failing_batch_fails_every_request_in_it_and_the_next_one_works():
+    batcher = DynamicBatcher(window=0.05)
+    errors = []
+
+    def bad():
+        try:
+            batcher.submit({"No such constant": 1.0}, VARIABLES, members=2)
+        except Exception as error:  # noqa: BLE001 - the point of the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=bad) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(errors) == 3
+    frame = batcher.submit(params_of({}), VARIABLES).member(0)
+    assert frame.loc[2050, "GDP per capita"] > 0
+
+
+def test_dashboard_runs_go_through_the_batcher():
+    from dashboard import runs
+    from dashboard.batching import batcher
+
+    before = batcher().stats.jobs
+    runs._run.cache_clear()
+    result = runs.run({"public_investment": 11.0})
+    assert batcher().stats.jobs == before + 1
+    expected = engine().run(params_of({"public_investment": 11.0}), ["GDP per capita"])
+    assert result.frame["GDP per capita"].tolist() == pytest.approx(
+        expected["GDP per capita"].tolist(), rel=1e-9
+    )
