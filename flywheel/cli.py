@@ -202,7 +202,9 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {args.out}: not a folder")
-    ensemble = run_ensemble(args.members, args.seed, scenario, variables, args.baseline)
+    ensemble = run_ensemble(
+        args.members, args.seed, scenario, variables, args.baseline, args.scheduler, args.chunk
+    )
     out.mkdir(parents=True, exist_ok=True)
     members_file = write_text(out / "members.csv", ensemble.draws.to_csv())
     trajectories = ensemble.result.long()
@@ -227,7 +229,15 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     outputs = parse_outputs(args.outputs)
     _check_out(args.out)
     result = analyse(
-        args.method, args.factors, args.samples, outputs, scenario, args.baseline, args.seed
+        args.method,
+        args.factors,
+        args.samples,
+        outputs,
+        scenario,
+        args.baseline,
+        args.seed,
+        args.scheduler,
+        args.chunk,
     )
     what = "first- and total-order Sobol indices with 95 % intervals"
     if result.method == "morris":
@@ -453,6 +463,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _distribution_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS|local",
+        help="run in chunks on Dask: a scheduler's address (tcp://host:8786) or 'local' "
+        "(worker processes here); default: here, or local processes above one chunk",
+    )
+    parser.add_argument(
+        "--chunk", type=int, default=10_000, help="members per Dask task (default 10,000)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = _Parser(prog="flywheel", description=__doc__.splitlines()[0])
@@ -497,6 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
     ensemble.add_argument(
         "--baseline", metavar="NAME|FILE", help="calibrated baseline (default china)"
     )
+    _distribution_options(ensemble)
     ensemble.set_defaults(func=cmd_ensemble)
 
     loops = commands.add_parser("loops", help="feedback loops and which dominates when")
@@ -540,6 +563,7 @@ def build_parser() -> argparse.ArgumentParser:
     sens.add_argument("--baseline", metavar="NAME|FILE", help="calibrated baseline")
     sens.add_argument("--seed", type=int, default=1, help="seed of the sample")
     sens.add_argument("--out", metavar="FILE", help="write the indices to FILE.csv or FILE.json")
+    _distribution_options(sens)
     sens.set_defaults(func=cmd_sensitivity)
 
     calib = commands.add_parser("calibrate", help="fit the model to data and save the baseline")

@@ -17,9 +17,10 @@ import pandas as pd
 
 from flywheel.baselines import load_baseline
 from flywheel.batch import BatchResult
+from flywheel.distribute import CHUNK, run_members
 from flywheel.errors import InputError
 from flywheel.scenarios import Scenario
-from flywheel.simulate import DEFAULT_VARIABLES, batch_engine, engine, model_params
+from flywheel.simulate import DEFAULT_VARIABLES, engine, model_params
 
 #: The quantiles shown as bands (5-95 %) with the median.
 BAND = (0.05, 0.5, 0.95)
@@ -142,8 +143,13 @@ def run_ensemble(
     scenario: Scenario | None = None,
     variables=None,
     baseline: str | None = None,
+    scheduler: str | None = None,
+    chunk: int = CHUNK,
 ) -> Ensemble:
     """Draw ``members`` constant sets from the posterior and run them with ``scenario``.
+
+    More than ``chunk`` members, or a named Dask ``scheduler``, run in chunks on Dask
+    (:mod:`flywheel.distribute`).
 
     Examples
     --------
@@ -156,7 +162,7 @@ def run_ensemble(
     draws, redrawn = spread.sample(members, seed)
     params = ensemble_params(scenario or Scenario(), draws, baseline)
     columns = [engine().variable(name).name for name in (variables or DEFAULT_VARIABLES)]
-    result = batch_engine().run(params, columns)
+    result = run_members(params, columns, scheduler, chunk)
     if result.members != members:
         result = result.repeated(members)
     return Ensemble(draws, result, redrawn, spread.held)

@@ -28,6 +28,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
+from flywheel.distribute import CHUNK, run_members
 from flywheel.ensemble import posterior
 from flywheel.errors import InputError
 from flywheel.levers import load_levers
@@ -44,8 +45,6 @@ DEFAULT_OUTPUTS = (
     ("Digital Society Adoption", 2050),
     ("Regional development index", 2050),
 )
-#: Members per batch: bounds the memory of large samples (about 50 MB per 10,000 members).
-CHUNK = 10_000
 NOT_POLICY = ("Timing", "Links", "Shock")
 
 
@@ -138,28 +137,27 @@ def evaluate(
     outputs: list[tuple[str, int]],
     scenario: Scenario | None = None,
     baseline: str | None = None,
+    scheduler: str | None = None,
+    chunk: int = CHUNK,
 ) -> np.ndarray:
-    """The outputs (samples x outputs) of runs with each row's factor values, in batches."""
+    """The outputs (samples x outputs) of runs with each row's factor values.
+
+    One batch, or chunks on Dask for large samples or a named ``scheduler``.
+    """
     base, _ = model_params(scenario or Scenario(), None, baseline)
     variables = list(dict.fromkeys(name for name, _ in outputs))
-    results = []
-    for start in range(0, len(samples), CHUNK):
-        block = samples[start : start + CHUNK]
-        params: dict[str, float | np.ndarray] = dict(base)
-        for column, factor in enumerate(chosen):
-            values = block[:, column]
-            params[factor.name] = np.round(values) if factor.whole else values
-        result = batch_engine().run(params, variables)
-        index = {int(round(t)): i for i, t in enumerate(result.times)}
-        results.append(
-            np.column_stack(
-                [
-                    np.broadcast_to(result.values[name][:, index[year]], (len(block),))
-                    for name, year in outputs
-                ]
-            )
-        )
-    return np.vstack(results)
+    params: dict[str, float | np.ndarray] = dict(base)
+    for column, factor in enumerate(chosen):
+        values = samples[:, column]
+        params[factor.name] = np.round(values) if factor.whole else values
+    result = run_members(params, variables, scheduler, chunk)
+    index = {int(round(t)): i for i, t in enumerate(result.times)}
+    return np.column_stack(
+        [
+            np.broadcast_to(result.values[name][:, index[year]], (len(samples),))
+            for name, year in outputs
+        ]
+    )
 
 
 def analyse(
@@ -170,6 +168,8 @@ def analyse(
     scenario: Scenario | None = None,
     baseline: str | None = None,
     seed: int = 1,
+    scheduler: str | None = None,
+    chunk: int = CHUNK,
 ) -> Sensitivity:
     """Sobol or Morris indices of ``outputs`` over the chosen factors.
 
@@ -202,7 +202,7 @@ def analyse(
         x = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
     else:
         x = morris_sample.sample(problem, samples, num_levels=4, seed=seed)
-    y = evaluate(x, chosen, outputs, scenario, baseline)
+    y = evaluate(x, chosen, outputs, scenario, baseline, scheduler, chunk)
     indices = {}
     for column, output in enumerate(outputs):
         values = y[:, column]

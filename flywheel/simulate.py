@@ -52,6 +52,7 @@ DEFAULT_VARIABLES = (
     "Population",
 )
 
+
 def stack_members(members: Sequence[Mapping[str, float]]) -> dict[str, float | np.ndarray]:
     """Per-member constants as one mapping: a number where all agree, else an array.
 

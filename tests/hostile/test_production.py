@@ -129,6 +129,30 @@ def test_gunicorn_refuses_big_chunked_and_deep_bodies(two_servers):
     assert requests.post(url, data=deep, headers=headers, timeout=60).status_code == 400
 
 
+def test_two_servers_give_byte_identical_model_answers(two_servers):
+    """Stateless workers behind a load balancer: the same slider move, the same bytes."""
+    from benchmarks.bench_dashboard import update_body
+    from flywheel import load_levers
+
+    _, ports, _ = two_servers
+    levers = {**load_levers().defaults(), "public_investment": 7.3, "rd_intensity": 5.1}
+    answers = []
+    for port in ports:
+        url = f"http://127.0.0.1:{port}"
+        dependencies = requests.get(url + "/_dash-dependencies", timeout=10).json()
+        answers.append(
+            requests.post(
+                url + "/_dash-update-component",
+                data=json.dumps(update_body(dependencies, levers, bands=True)),
+                headers={"Content-Type": "application/json"},
+                timeout=60,
+            )
+        )
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].content == answers[1].content
+    assert b"5-95 % range" in answers[0].content
+
+
 def test_stopping_one_server_leaves_the_other_running(two_servers):
     # last in this file: it stops the first server
     home, ports, servers = two_servers
