@@ -20,6 +20,7 @@ from tests.browser.conftest import new_driver, open_page  # noqa: E402
 PAGES = (
     ("/?public_investment=8&policy_dividend=1.5", "explore-chart-0", "explore.png"),
     ("/flywheel", "flywheel-charts", "flywheel.png"),
+    ("/matters", "matters-tornado", "matters.png"),
 )
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ def layout(**_query):
                     ),
                 ],
             ),
-            html.Div(id="matters-message", className="message", role="status"),
+            html.Div(id="matters-message", className="note", role="status"),
             graph("matters-tornado", 560, "graph tornado-graph"),
         ],
     )
