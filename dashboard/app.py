@@ -28,7 +28,7 @@ PAGES = (
     "dashboard.pages.model",
 )
 #: Request threads per gunicorn worker process.
-THREADS = 16
+THREADS = 32
 #: Seconds an idle connection is kept open: above the 1-3 s a workshop participant thinks
 #: between moves (gunicorn's default of 2 s closed connections mid-thought).
 KEEPALIVE_SECONDS = 30
