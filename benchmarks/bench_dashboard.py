@@ -30,37 +30,15 @@ from dashboard.app import create_app
 from flywheel import Scenario, load_levers, simulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.browser helpers
+
+from benchmarks.workshop_requests import update_body  # noqa: E402
+
 TARGET_MS = 100.0
 
 
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
-
-
-def update_body(dependencies, levers, bands=False):
-    dep = next(d for d in dependencies if d["output"].startswith("..explore-chart-0.figure"))
-    keys = load_levers().keys()
-    ids = [{"type": "explore-lever", "key": key} for key in keys]
-    outputs = []
-    for part in dep["output"].strip(".").split("..."):
-        component, _, prop = part.rpartition(".")
-        outputs.append({"id": component, "property": prop})
-    return {
-        "output": dep["output"],
-        "outputs": outputs,
-        "inputs": [
-            [{"id": i, "property": "value", "value": levers[i["key"]]} for i in ids],
-            {"id": "explore-compare", "property": "value", "value": []},
-            {"id": "explore-cost-year", "property": "value", "value": 2035},
-            {"id": "explore-bands", "property": "value", "value": ["on"] if bands else []},
-        ],
-        "state": [
-            [{"id": i, "property": "id", "value": i} for i in ids],
-            {"id": "saved-scenarios", "property": "data", "value": {}},
-        ],
-        "changedPropIds": ['{"key":"public_investment","type":"explore-lever"}.value'],
-    }
 
 
 def server_updates(url, count, bands=False):

@@ -37,6 +37,7 @@ from locust.env import Environment  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.workshop_requests import update_body  # noqa: E402
 from flywheel import Scenario, load_levers, simulate  # noqa: E402
 from flywheel.simulate import simulate_many  # noqa: E402
 
@@ -72,32 +73,6 @@ def settings(seed=3):
         )
         assert worst < 1e-9, f"reference differs from pysd by {worst:g}"
     return list(zip(stops, answers, strict=True))
-
-
-def update_body(dependencies, levers, bands=True):
-    """The update request the browser sends for ``levers`` (bands on by default)."""
-    dep = next(d for d in dependencies if d["output"].startswith("..explore-chart-0.figure"))
-    keys = load_levers().keys()
-    ids = [{"type": "explore-lever", "key": key} for key in keys]
-    outputs = []
-    for part in dep["output"].strip(".").split("..."):
-        component, _, prop = part.rpartition(".")
-        outputs.append({"id": component, "property": prop})
-    return {
-        "output": dep["output"],
-        "outputs": outputs,
-        "inputs": [
-            [{"id": i, "property": "value", "value": levers[i["key"]]} for i in ids],
-            {"id": "explore-compare", "property": "value", "value": []},
-            {"id": "explore-cost-year", "property": "value", "value": 2035},
-            {"id": "explore-bands", "property": "value", "value": ["on"] if bands else []},
-        ],
-        "state": [
-            [{"id": i, "property": "id", "value": i} for i in ids],
-            {"id": "saved-scenarios", "property": "data", "value": {}},
-        ],
-        "changedPropIds": ['{"key":"public_investment","type":"explore-lever"}.value'],
-    }
 
 
 class Tally:

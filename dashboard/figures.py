@@ -164,29 +164,18 @@ BAND_COLOURS = {"Baseline": "rgba(120,120,120,0.18)", "This scenario": "rgba(31,
 def _band_traces(name: str, band, scale: float, colour: str) -> list[dict]:
     """A shaded 5-95 % band: the lower edge, then the upper edge filled down to it."""
     years = [int(year) for year in band.index]
-    lower = {
+    common = {
         "type": "scatter",
         "mode": "lines",
-        "name": f"{name}: 5 %",
         "x": years,
-        "y": _values(band[0.05], scale),
         "line": {"width": 0},
-        "showlegend": False,
         "hoverinfo": "skip",
         "legendgroup": name,
     }
-    upper = {
-        "type": "scatter",
-        "mode": "lines",
-        "name": f"{name}: 5-95 % range",
-        "x": years,
-        "y": _values(band[0.95], scale),
-        "line": {"width": 0},
-        "fill": "tonexty",
-        "fillcolor": colour,
-        "hoverinfo": "skip",
-        "legendgroup": name,
-    }
+    lower = {**common, "name": f"{name}: 5 %", "y": _values(band[0.05], scale)}
+    lower["showlegend"] = False
+    upper = {**common, "name": f"{name}: 5-95 % range", "y": _values(band[0.95], scale)}
+    upper.update(fill="tonexty", fillcolor=colour)
     return [lower, upper]
 
 

@@ -41,6 +41,16 @@ def _parse_sets(items: Sequence[str]) -> dict[str, str]:
     return values
 
 
+def _scenario(args: argparse.Namespace):
+    """The scenario of ``--scenario`` with the ``--set`` changes on top."""
+    from flywheel.scenarios import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    if args.set:
+        scenario = scenario.with_levers(_parse_sets(args.set))
+    return scenario
+
+
 def _variables(text: Sequence[str] | None) -> list[str] | None:
     if not text:
         return None
@@ -76,12 +86,10 @@ def _format_table(frame: pd.DataFrame) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario, print the main lines at 2025/2035/2050 and the stages reached."""
-    from flywheel.scenarios import Scenario, load_scenario
+    from flywheel.scenarios import Scenario
     from flywheel.simulate import simulate
 
-    scenario = load_scenario(args.scenario)
-    if args.set:
-        scenario = scenario.with_levers(_parse_sets(args.set))
+    scenario = _scenario(args)
     variables = _variables(args.vars)
     _check_out(args.out)
     result = simulate(scenario, variables, baseline=args.baseline)
@@ -193,11 +201,8 @@ def _print_uncertainty(ensemble, years) -> None:
 def cmd_ensemble(args: argparse.Namespace) -> int:
     """Run N members drawn from the posterior; write members.csv and trajectories.csv."""
     from flywheel.ensemble import run_ensemble
-    from flywheel.scenarios import load_scenario
 
-    scenario = load_scenario(args.scenario)
-    if args.set:
-        scenario = scenario.with_levers(_parse_sets(args.set))
+    scenario = _scenario(args)
     variables = _variables(args.vars)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -220,12 +225,9 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Sobol or Morris indices of chosen outputs over the uncertain constants and/or levers."""
-    from flywheel.scenarios import load_scenario
     from flywheel.sensitivity import analyse, parse_outputs
 
-    scenario = load_scenario(args.scenario)
-    if args.set:
-        scenario = scenario.with_levers(_parse_sets(args.set))
+    scenario = _scenario(args)
     outputs = parse_outputs(args.outputs)
     _check_out(args.out)
     result = analyse(
@@ -407,11 +409,8 @@ def _data_series(data, load_default, from_files):
 def cmd_loops(args: argparse.Namespace) -> int:
     """Print the feedback loops and which one dominates when (Loops That Matter)."""
     from flywheel.ltm import loop_dominance
-    from flywheel.scenarios import load_scenario
 
-    scenario = load_scenario(args.scenario)
-    if args.set:
-        scenario = scenario.with_levers(_parse_sets(args.set))
+    scenario = _scenario(args)
     _check_out(args.out)
     result = loop_dominance(scenario, baseline=args.baseline)
     print(

@@ -131,7 +131,7 @@ def test_gunicorn_refuses_big_chunked_and_deep_bodies(two_servers):
 
 def test_two_servers_give_byte_identical_model_answers(two_servers):
     """Stateless workers behind a load balancer: the same slider move, the same bytes."""
-    from benchmarks.bench_dashboard import update_body
+    from benchmarks.workshop_requests import update_body
     from flywheel import load_levers
 
     _, ports, _ = two_servers

@@ -1,0 +1,29 @@
+"""The Explore page's update request, as the browser sends it, for benchmarks and load tests."""
+
+from flywheel import load_levers
+
+
+def update_body(dependencies, levers, bands=False):
+    """The request that redraws Explore for ``levers`` (with uncertainty bands if ``bands``)."""
+    dep = next(d for d in dependencies if d["output"].startswith("..explore-chart-0.figure"))
+    keys = load_levers().keys()
+    ids = [{"type": "explore-lever", "key": key} for key in keys]
+    outputs = []
+    for part in dep["output"].strip(".").split("..."):
+        component, _, prop = part.rpartition(".")
+        outputs.append({"id": component, "property": prop})
+    return {
+        "output": dep["output"],
+        "outputs": outputs,
+        "inputs": [
+            [{"id": i, "property": "value", "value": levers[i["key"]]} for i in ids],
+            {"id": "explore-compare", "property": "value", "value": []},
+            {"id": "explore-cost-year", "property": "value", "value": 2035},
+            {"id": "explore-bands", "property": "value", "value": ["on"] if bands else []},
+        ],
+        "state": [
+            [{"id": i, "property": "id", "value": i} for i in ids],
+            {"id": "saved-scenarios", "property": "data", "value": {}},
+        ],
+        "changedPropIds": ['{"key":"public_investment","type":"explore-lever"}.value'],
+    }
