@@ -20,6 +20,7 @@ from scipy.optimize import differential_evolution, least_squares
 from calibration.series import Param, Series
 from calibration.stats import fit_statistics, forecast_statistics, naive_trend
 from flywheel import simulate
+from flywheel.baselines import DEFAULT_BASELINE
 from flywheel.simulate import simulate_many
 
 CORRELATION_WARNING = 0.9
@@ -190,6 +191,9 @@ class CalibrationResult:
     objective: float
     frame: pd.DataFrame = field(repr=False)
     series: list[Series] = field(repr=False)
+    #: The baseline whose other constants were in force during the fit ("model": the
+    #: model file's own); a run from this result starts from it (flywheel.baselines).
+    fitted_on: str = "model"
 
     def to_dict(self) -> dict:
         """Everything but the run itself, JSON-ready (NaN written as null)."""
@@ -210,6 +214,7 @@ class CalibrationResult:
                 "method": self.method,
                 "seed": self.seed,
                 "holdout": self.holdout,
+                "fitted_on": self.fitted_on,
                 "objective": self.objective,
                 "evaluations": self.evaluations,
                 "seconds": round(self.seconds, 1),
@@ -402,4 +407,5 @@ def calibrate(
         objective=float(np.sum(residuals**2)) if success else math.nan,
         frame=frame,
         series=series,
+        fitted_on=baseline or DEFAULT_BASELINE,
     )

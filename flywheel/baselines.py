@@ -44,6 +44,8 @@ def baseline_names() -> list[str]:
 def parse_baseline(text: str, source: str, name: str) -> Baseline:
     """Parse and check a baseline file's JSON text."""
     data = parse_json(text, source)
+    if isinstance(data, dict) and "format" not in data and "statistics" in data:
+        return _from_calibration_result(data, source, name)
     if (
         not isinstance(data, dict)
         or data.get("format") != FORMAT
@@ -52,9 +54,43 @@ def parse_baseline(text: str, source: str, name: str) -> Baseline:
         raise InputError(
             f"{source}: not a baseline file (needs format {FORMAT} and a params object)"
         )
+    params = _checked_params(data["params"], source)
+    info = {k: v for k, v in data.items() if k not in ("params", "format")}
+    return Baseline(name, params, str(data.get("region", "")), info)
+
+
+def _from_calibration_result(data: dict, source: str, name: str) -> Baseline:
+    """A baseline from the ``result.json`` that ``flywheel calibrate`` writes.
+
+    The fitted constants go on top of the baseline the fit ran on (``fitted_on``), so a
+    run from the result is the run the fit saw.
+    """
+    if data.get("success") is not True:
+        raise InputError(f"{source}: this calibration did not converge; it cannot be a baseline")
+    if not isinstance(data.get("params"), dict):
+        raise InputError(f"{source}: a calibration result needs its params object")
+    fitted_on = data.get("fitted_on")
+    if not isinstance(fitted_on, str) or not fitted_on:
+        raise InputError(
+            f"{source}: written by an older 'flywheel calibrate' (no 'fitted_on'); run it again"
+        )
+    under = load_baseline(fitted_on)
+    params = {**under.params, **_checked_params(data["params"], source)}
+    info = {
+        "std_errors": data.get("std_errors") or {},
+        "correlations": data.get("correlations") or {},
+        "bounds": data.get("bounds") or {},
+        "fitted_on": fitted_on,
+        "source": source,
+    }
+    return Baseline(name, params, str(data.get("region", "")), info)
+
+
+def _checked_params(values: dict, source: str) -> dict[str, float]:
+    """Constants a baseline may set, each a finite number, by their model names."""
     levers = {lever.name for lever in load_levers()}
     params = {}
-    for key, value in data["params"].items():
+    for key, value in values.items():
         variable = engine().variable(key)
         if not variable.is_constant or variable.name in levers:
             raise InputError(f"{source}: '{key}' is not a model constant a baseline may set")
@@ -65,8 +101,7 @@ def parse_baseline(text: str, source: str, name: str) -> Baseline:
         ):
             raise InputError(f"{source}: '{key}' must be a finite number")
         params[variable.name] = float(value)
-    info = {k: v for k, v in data.items() if k not in ("params", "format")}
-    return Baseline(name, params, str(data.get("region", "")), info)
+    return params
 
 
 @lru_cache(maxsize=32)
@@ -101,4 +136,6 @@ def load_baseline(name_or_path: str | None = None) -> Baseline:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a UTF-8 text file") from None
-    return parse_baseline(text, str(path), path.stem)
+    # a calibration's result.json is named after its folder (calibration/output/deu -> deu)
+    name = path.resolve().parent.name if path.name == "result.json" else path.stem
+    return parse_baseline(text, str(path), name)

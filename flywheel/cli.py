@@ -90,6 +90,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flywheel.simulate import simulate
 
     scenario = _scenario(args)
+    if args.region:
+        if args.baseline:
+            raise InputError("--region and --baseline both name a baseline: give one of them")
+        args.baseline = args.region.strip().lower()
     variables = _variables(args.vars)
     _check_out(args.out)
     result = simulate(scenario, variables, baseline=args.baseline)
@@ -491,7 +495,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--baseline",
         metavar="NAME|FILE",
-        help="calibrated baseline (default china; 'model' = uncalibrated)",
+        help="calibrated baseline: a name (default china; 'model' = uncalibrated), a "
+        "baseline file or a calibration's result.json",
+    )
+    run.add_argument(
+        "--region",
+        metavar="ISO3",
+        help="the baseline saved by 'flywheel calibrate --region ISO3' (same as --baseline iso3)",
     )
     run.add_argument(
         "--uncertainty",
@@ -581,7 +591,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     calib.add_argument("--seed", type=int, default=0, help="seed of the global search")
     calib.add_argument("--out", metavar="DIR", help="folder for result.json and report.html")
-    calib.add_argument("--country", metavar="ISO3", help="recalibrate for another country")
+    calib.add_argument(
+        "--region",
+        "--country",
+        dest="country",
+        metavar="ISO3",
+        help="recalibrate for another country (--country is the older name)",
+    )
     calib.add_argument("--no-save", action="store_true", help="do not save the calibrated baseline")
     calib.set_defaults(func=cmd_calibrate)
 

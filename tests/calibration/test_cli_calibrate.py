@@ -161,3 +161,74 @@ def test_bad_baseline_files(tmp_path, content, message, capsys):
     path.write_text(content)
     assert main(["run", "--baseline", str(path)]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_calibration_result_runs_as_its_baseline(tmp_path, calibrated_dir, capsys):
+    """calibrate --out DIR --no-save, then run --baseline DIR/result.json: the fitted run."""
+    params = tmp_path / "params.toml"
+    params.write_text(SMALL_PARAMS)
+    out = tmp_path / "deu-like"
+    assert main(["calibrate", "--params", str(params), "--out", str(out), "--no-save"]) == 0
+    result = json.loads((out / "result.json").read_text())
+    assert result["fitted_on"] == "model" and not list(calibrated_dir.iterdir())
+    capsys.readouterr()
+    assert (
+        main(["run", "--baseline", str(out / "result.json"), "--out", str(tmp_path / "r.csv")]) == 0
+    )
+    assert "(baseline: deu-like)" in capsys.readouterr().out
+    from flywheel import simulate
+
+    expected = simulate(params=result["params"], baseline="model").frame
+    import pandas as pd
+
+    got = pd.read_csv(tmp_path / "r.csv", index_col="year")[expected.columns]
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+
+
+def test_a_result_fitted_on_china_keeps_chinas_other_constants(tmp_path):
+    china = baselines.load_baseline("china").params
+    path = tmp_path / "result.json"
+    path.write_text(
+        json.dumps(
+            {
+                "success": True,
+                "fitted_on": "china",
+                "params": {"Catch up rate": 0.03},
+                "statistics": {},
+                "std_errors": {"Catch up rate": 0.004},
+            }
+        )
+    )
+    baselines.load_baseline.cache_clear()
+    loaded = baselines.load_baseline(str(path))
+    assert loaded.params == {**china, "Catch up rate": 0.03}
+    assert loaded.name == tmp_path.name and loaded.info["std_errors"]["Catch up rate"] == 0.004
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"success": false, "params": {}, "statistics": {}}', "did not converge"),
+        ('{"success": true, "params": {}, "statistics": {}}', "no 'fitted_on'"),
+        ('{"success": true, "params": 3, "statistics": {}, "fitted_on": "model"}', "params object"),
+        (
+            '{"success": true, "params": {"GDP": 1}, "statistics": {}, "fitted_on": "model"}',
+            "not a model constant",
+        ),
+    ],
+)
+def test_bad_calibration_results_are_refused(tmp_path, content, message, capsys):
+    path = tmp_path / "result.json"
+    path.write_text(content)
+    assert main(["run", "--baseline", str(path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_run_region_is_the_saved_baseline_and_calibrate_takes_region(capsys, tmp_path):
+    assert main(["run", "--region", "DEU", "--out", str(tmp_path / "a.csv")]) == 0
+    assert main(["run", "--baseline", "deu", "--out", str(tmp_path / "b.csv")]) == 0
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+    assert main(["run", "--region", "deu", "--baseline", "china"]) == 2
+    assert "give one of them" in capsys.readouterr().err
+    assert main(["calibrate", "--region", "12"]) == 2
+    assert "three-letter ISO code" in capsys.readouterr().err
