@@ -1,22 +1,46 @@
-"""Recalibrate the model for another country from the all-country files.
+"""A country as a region of its own: its levels from its own data, then a fit.
 
-The series available for every country are the UN EGDI (digital government) and ITU
-internet use (digital society); for the 20 countries of the World Bank GDP file, GDP
-growth too (local currency, compared as growth from the first year, since the model's
-money is yuan). The country's initial adoption and government capability and its
-adoption, government and growth parameters are fitted; everything else keeps China's
-calibrated values.
+Levels come from the country's World Bank series, not from China (2005 unless noted):
+
+* **population**: ``Reference population`` is its 2005 population; the population curve's
+  peak, peak year and widths are fitted to its own 2005-2024 history;
+* **money**: its own currency when its GDP in local currency is bundled (20 countries),
+  else US dollars. The 2005 exchange rate (GDP in US dollars / GDP in local currency) and
+  the average drift of the rate to the latest year convert to US dollars; the GDP deflator
+  growth is the mean of its own deflator inflation (2006 to the latest year);
+* **size**: every amount of money in the model (initial output, capital and efficient
+  scale, the digital fixed cost, the reference spending on R&D and e-government, the
+  reference digital capacity) is China's 2005 value scaled by the country's 2005 GDP (the
+  ratios are borrowed from China, and the report says so);
+* **goalposts** of the development index and the income at which infrastructure coverage
+  saturates: the same in 2005 US dollars everywhere (China's 2 and 200 thousand yuan at the
+  2005 rate: 244 and 24,408 dollars a person), converted to the country's currency, so
+  stages compare across regions.
+
+Then the country's e-government, internet adoption, population and GDP per person in US
+dollars are fitted: adoption and government constants, the population curve, technology
+catch-up and, for countries measured in US dollars, the growth of prices in dollars.
+Everything else keeps China's calibrated value and is listed as borrowed.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import dataclass, field
 
-from calibration.loader import DataError, read_observations
+import numpy as np
+import pandas as pd
+
+from calibration.loader import DataError, Observations, read_observations
 from calibration.series import DATA_DIR, Param, Series, load_params
+from flywheel.baselines import load_baseline
 from flywheel.errors import InputError
+from flywheel.simulate import engine, simulate
 
 COUNTRY_PARAMS = (
+    "Capital elasticity",
+    "Gross investment rate",
     "Adoption innovation rate",
     "Adoption imitation rate",
     "Structural digital exclusion",
@@ -25,7 +49,45 @@ COUNTRY_PARAMS = (
     "Catch up rate",
     "Initial relative technology",
 )
-
+#: Currencies of the countries whose GDP in local currency is bundled (ISO 4217 names).
+CURRENCIES = {
+    "AUS": "Australian dollars",
+    "BRA": "reais",
+    "CAN": "Canadian dollars",
+    "CHN": "yuan",
+    "DEU": "euros",
+    "DNK": "Danish kroner",
+    "EST": "euros",
+    "FRA": "euros",
+    "GBR": "pounds",
+    "IDN": "rupiah",
+    "IND": "rupees",
+    "JPN": "yen",
+    "KOR": "won",
+    "MEX": "Mexican pesos",
+    "RUS": "roubles",
+    "SGP": "Singapore dollars",
+    "TUR": "lira",
+    "USA": "US dollars",
+    "VNM": "dong",
+    "ZAF": "rand",
+}
+#: China's constants scaled by the country's 2005 GDP (their ratios are China's).
+SCALED = (
+    "Initial traditional output",
+    "Initial traditional capital",
+    "Initial digital capital",
+    "Initial efficient scale",
+    "Digital fixed cost",
+    "Reference digital capacity",
+    "Reference R and D spending",
+    "Reference e government spending",
+)
+#: Per-person amounts that mean the same in 2005 US dollars everywhere (China's values at
+#: the 2005 rate), converted to the country's currency.
+PER_PERSON = ("Income floor", "Income ceiling", "Coverage reference")
+#: At least this many observations of each digital series to fit a country.
+MIN_EGDI, MIN_INTERNET = 5, 10
 
 #: Bounds wider than China's for constants that differ most between countries.
 WIDER = {
@@ -50,96 +112,258 @@ WIDER = {
         0.6,
         "Share kept offline by cost and skills in 2005: small in rich countries.",
     ),
-    "GDP deflator growth": Param(
-        "GDP deflator growth",
+    "Gross investment rate": Param(
+        "Gross investment rate",
+        0.1,
+        0.5,
+        0.25,
+        "Investment share of GDP: about 20-30 % in most economies, 40-44 % in China (World "
+        "Bank NE.GDI.TOTL.ZS).",
+        prior=0.25,
+        prior_sd=0.07,
+        source="World Bank WDI gross capital formation, % of GDP: world median about 23 % "
+        "in 2005-2023",
+    ),
+    "Catch up rate": Param(
+        "Catch up rate",
         0.0,
-        0.15,
-        0.031,
-        "Average inflation of GDP prices differs widely between countries.",
+        0.08,
+        0.02,
+        "Convergence speed differs between economies (about 2 %/yr on average: Barro and "
+        "Sala-i-Martin 1992).",
+    ),
+    "Initial relative technology": Param(
+        "Initial relative technology",
+        0.05,
+        1.0,
+        0.5,
+        "Technology relative to the frontier in 2005: from far behind to at the frontier.",
     ),
 }
-
-
-def country_series(iso3: str) -> list[Series]:
-    """The observed series for ``iso3`` (EGDI, internet use, GDP growth when available)."""
-    iso3 = check_iso3(iso3)
-    series = [
-        Series(
-            "egdi",
-            f"Digital government: UN EGDI, {iso3}",
-            "Digital Government Capability",
-            1.0,
-            1.0,
-            read_observations(DATA_DIR / "all_countries_egdi.csv", (0, 1), iso3, "egdi"),
-        ),
-        Series(
-            "internet_users",
-            f"Digital society: internet users (%), {iso3}",
-            "Digital Society Adoption",
-            100.0,
-            1.0,
-            read_observations(
-                DATA_DIR / "all_countries_internet_users.csv", (0, 100), iso3, "internet_users"
-            ),
-        ),
-    ]
-    try:
-        gdp = read_observations(
-            DATA_DIR / "selected_countries_gdp_lcu.csv", (0, None), iso3, "gdp_growth"
-        )
-    except DataError:
-        return series  # no GDP for this country: fit the two digital lines only
-    series.append(
-        Series(
-            "gdp_growth",
-            f"GDP growth, current local currency, {iso3}",
-            "Nominal GDP",
-            1.0,
-            1.0,
-            gdp,
-            relative=True,
-        )
-    )
-    return series
-
-
-def country_params(series: list[Series]) -> list[Param]:
-    """China's parameter specs for the country-relevant constants, plus initial adoption."""
-    params = [WIDER.get(p.name, p) for p in load_params() if p.name in COUNTRY_PARAMS]
-    internet = next(s for s in series if s.name == "internet_users").observations.values
-    start = float(internet.iloc[0]) / 100 if internet.index[0] == 2005 else 0.05
-    start = min(max(start, 0.002), 0.95)
-    params.insert(
-        0,
-        Param(
-            "Initial digital society",
-            0.001,
-            0.97,
-            start,
-            "Share of people online in 2005 (from the data when 2005 is observed).",
-        ),
-    )
-    if any(s.name == "gdp_growth" for s in series):
-        params.append(WIDER["GDP deflator growth"])
-        params.append(
-            Param(
-                "Gross investment rate",
-                0.1,
-                0.5,
-                0.4,
-                "Investment share of GDP differs most between economies and sets their growth.",
-            )
-        )
-    else:
-        params = [
-            p for p in params if p.name not in ("Catch up rate", "Initial relative technology")
-        ]
-    return params
 
 
 def check_iso3(text: str) -> str:
     """An upper-case ISO 3166 alpha-3 code, or ``InputError``."""
     code = str(text).strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", code):
-        raise InputError(f"--country {text!r}: expected a three-letter ISO code such as DEU or BRA")
+        raise InputError(f"--region {text!r}: expected a three-letter ISO code such as DEU or BRA")
     return code
+
+
+def _series_of(file: str, iso3: str, name: str, value_range=(0, None)) -> pd.Series | None:
+    try:
+        return read_observations(DATA_DIR / file, value_range, iso3, name).values
+    except DataError:
+        return None
+
+
+@dataclass
+class Region:
+    """What a country's fit needs: its series, the constants to fit, the fixed levels."""
+
+    iso3: str
+    currency: str
+    series: list[Series]
+    params: list[Param]
+    fixed: dict[str, float]
+    borrowed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def region(iso3: str) -> Region:
+    """Set up the calibration of ``iso3`` from the bundled all-country files.
+
+    Raises
+    ------
+    InputError
+        When the country lacks the data for its levels (2005 population and GDP) or has
+        fewer than 5 EGDI surveys or 10 years of internet use.
+    """
+    iso3 = check_iso3(iso3)
+    egdi = _series_of("all_countries_egdi.csv", iso3, "egdi", (0, 1))
+    internet = _series_of("all_countries_internet_users.csv", iso3, "internet_users", (0, 100))
+    population = _series_of("all_countries_population.csv", iso3, "population")
+    usd = _series_of("all_countries_gdp_usd.csv", iso3, "gdp_usd")
+    missing = [
+        what
+        for what, found, least in (
+            ("EGDI surveys", egdi, MIN_EGDI),
+            ("years of internet use", internet, MIN_INTERNET),
+        )
+        if found is None or len(found) < least
+    ]
+    if missing:
+        raise InputError(
+            f"--region {iso3}: too few observations to fit ({', '.join(missing)}; needs at "
+            f"least {MIN_EGDI} EGDI surveys and {MIN_INTERNET} years of internet use)"
+        )
+    if population is None or 2005 not in population.index or usd is None or 2005 not in usd.index:
+        raise InputError(f"--region {iso3}: no World Bank population and GDP for 2005")
+    lcu = _series_of("selected_countries_gdp_lcu.csv", iso3, "gdp_lcu")
+    china = load_baseline("china")
+    china_run = simulate(variables=["GDP"], baseline="china").frame
+    if lcu is not None and 2005 not in lcu.index:
+        lcu = None
+    fixed, notes = _levels(iso3, population, usd, lcu, china.params, china_run)
+    currency = CURRENCIES.get(iso3, "US dollars") if lcu is not None else "US dollars"
+    per_person = (usd / population).dropna()
+    series = [
+        _series(
+            "egdi",
+            f"Digital government: UN EGDI, {iso3}",
+            "Digital Government Capability",
+            1.0,
+            egdi,
+            "all_countries_egdi.csv",
+        ),
+        _series(
+            "internet_users",
+            f"Digital society: internet users (%), {iso3}",
+            "Digital Society Adoption",
+            100.0,
+            internet,
+            "all_countries_internet_users.csv",
+        ),
+        _series(
+            "population",
+            f"Population (people), {iso3}",
+            "Population",
+            1e6,
+            population,
+            "all_countries_population.csv",
+            error=0.02,
+        ),
+        _series(
+            "gdp_per_person_usd",
+            f"GDP per person in current US dollars, {iso3}",
+            "GDP per person in US dollars",
+            1.0,
+            per_person,
+            "all_countries_gdp_usd.csv / all_countries_population.csv",
+            error=0.1,
+        ),
+    ]
+    params = _params(internet, population, "GDP deflator growth" not in fixed)
+    fitted = {p.name for p in params}
+    borrowed = sorted(name for name in china.params if name not in fitted and name not in fixed)
+    borrowed += [f"{name} (China's ratio to 2005 GDP)" for name in SCALED]
+    return Region(iso3, currency, series, params, fixed, borrowed, notes)
+
+
+def _series(name, label, variable, scale, values, path, error=0.05) -> Series:
+    observations = Observations(name, values.astype(float), "", str(DATA_DIR / path))
+    return Series(name, label, variable, scale, 1.0, observations, error=error)
+
+
+def _levels(iso3, population, usd, lcu, china_params, china_run):
+    """The country's fixed constants, from its own data; and notes on how."""
+    notes = []
+    if lcu is not None:
+        rate = float(usd.loc[2005] / lcu.loc[2005])
+        ratio = (usd / lcu).dropna()
+        last = int(ratio.index.max())
+        drift = math.log(ratio.loc[last] / rate) / (last - 2005) if last > 2005 else 0.0
+        gdp_2005 = float(lcu.loc[2005]) / 1e12
+        notes.append(f"money in its own currency; 2005 rate {rate:.6g} US dollars per unit")
+    else:
+        rate, drift, gdp_2005 = 1.0, 0.0, float(usd.loc[2005]) / 1e12
+        notes.append("money in US dollars (no GDP in local currency bundled)")
+    deflator = _series_of(
+        "all_countries_gdp_deflator_inflation.csv", iso3, "deflator", (-100, None)
+    )
+    fixed = {
+        "Reference population": float(population.loc[2005]) / 1e6,
+        "US dollars per local currency unit": rate,
+        "Exchange rate drift": drift,
+    }
+    if lcu is not None and deflator is not None and len(deflator[deflator.index > 2005]):
+        later = deflator[deflator.index > 2005]
+        fixed["GDP deflator growth"] = float(np.mean(np.log1p(later.to_numpy() / 100)))
+    china_gdp = float(china_run.loc[2005, "GDP"])
+    defaults = engine().defaults
+    for name in SCALED:
+        fixed[name] = china_params.get(name, defaults[name]) * gdp_2005 / china_gdp
+    china_rate = defaults["US dollars per local currency unit"]
+    for name in PER_PERSON:
+        dollars = defaults[name] * 1000 * china_rate  # 2005 US dollars a person
+        fixed[name] = dollars / rate / 1000
+    return fixed, notes
+
+
+def _params(internet, population, in_dollars: bool) -> list[Param]:
+    """Constants to fit: adoption, government, technology, population curve (and prices)."""
+    chinas = {p.name: p for p in load_params()}
+    params = [WIDER.get(name, chinas.get(name)) for name in COUNTRY_PARAMS]
+    params = [p for p in params if p is not None]
+    start = float(internet.iloc[0]) / 100 if internet.index[0] == 2005 else 0.05
+    params.insert(
+        0,
+        Param(
+            "Initial digital society",
+            0.001,
+            0.97,
+            min(max(start, 0.002), 0.95),
+            "Share of people online in 2005 (from the data when 2005 is observed).",
+        ),
+    )
+    people = population / 1e6
+    peak_year = int(people.idxmax())
+    rising = peak_year >= int(people.index.max()) - 1
+    params += [
+        Param(
+            "Peak population",
+            float(people.max()) * 0.9,
+            float(people.max()) * 3.0,
+            float(people.max()) * (1.15 if rising else 1.0),
+            "Largest population the curve reaches (fitted to the country's own history).",
+        ),
+        Param(
+            "Peak population year",
+            1950.0,
+            2150.0,
+            float(peak_year + 25 if rising else peak_year),
+            "Year of the peak (beyond the data for populations still growing).",
+        ),
+        Param("Population width before peak", 10.0, 400.0, 60.0, "Speed of the rise."),
+        Param("Population width after peak", 10.0, 400.0, 100.0, "Speed of the decline."),
+    ]
+    if in_dollars:
+        params.append(
+            Param(
+                "GDP deflator growth",
+                -0.05,
+                0.15,
+                0.02,
+                "Growth of the country's prices measured in US dollars (no local currency).",
+            )
+        )
+    return params
+
+
+def list_regions() -> pd.DataFrame:
+    """Every country of the bundled files, with its data and whether it can be fitted."""
+
+    def counts(file):
+        frame = pd.read_csv(DATA_DIR / file)
+        return frame.groupby("iso3")["year"].count()
+
+    egdi, internet = counts("all_countries_egdi.csv"), counts("all_countries_internet_users.csv")
+    population = pd.read_csv(DATA_DIR / "all_countries_population.csv")
+    usd = pd.read_csv(DATA_DIR / "all_countries_gdp_usd.csv")
+    has_2005 = set(population[population.year == 2005].iso3) & set(usd[usd.year == 2005].iso3)
+    lcu = set(pd.read_csv(DATA_DIR / "selected_countries_gdp_lcu.csv").iso3)
+    codes = sorted(set(egdi.index) | set(internet.index))
+    rows = []
+    for code in codes:
+        e, i = int(egdi.get(code, 0)), int(internet.get(code, 0))
+        ok = e >= MIN_EGDI and i >= MIN_INTERNET and code in has_2005
+        rows.append(
+            {
+                "region": code,
+                "egdi": e,
+                "internet": i,
+                "currency": CURRENCIES.get(code, "US dollars") if code in lcu else "US dollars",
+                "can fit": ok,
+            }
+        )
+    return pd.DataFrame(rows).set_index("region")

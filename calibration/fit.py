@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy.optimize import differential_evolution, least_squares
+from tqdm import tqdm
 
 from calibration.series import Param, Series
 from calibration.stats import fit_statistics, forecast_statistics, naive_trend
@@ -50,17 +51,20 @@ class Objective:
         holdout: int | None = None,
         baseline: str | None = None,
         progress: bool = False,
+        fixed: dict[str, float] | None = None,
     ):
         self.series, self.params, self.holdout, self.baseline = series, params, holdout, baseline
+        self.fixed = dict(
+            fixed or {}
+        )  # constants set for every run, not fitted (a region's levels)
         self.low = np.array([p.low for p in params])
         self.span = np.array([p.high - p.low for p in params])
         self.variables = list(dict.fromkeys(s.variable for s in series))
         self.fitted = {s.name: self._years(s, fitted=True) for s in series}
-        self.evaluations, self.best, self.progress, self.started = (
-            0,
-            math.inf,
-            progress,
-            time.monotonic(),
+        self.evaluations, self.best, self.started = 0, math.inf, time.monotonic()
+        # a tqdm bar of model runs (on standard error) when asked for
+        self.progress = (
+            tqdm(desc="fitting", unit=" runs", file=sys.stderr, leave=False) if progress else None
         )
 
     def _years(self, series: Series, fitted: bool) -> pd.Index:
@@ -88,7 +92,9 @@ class Objective:
 
     def run(self, values: dict[str, float]) -> pd.DataFrame:
         """Simulate with the given parameter values."""
-        return simulate(variables=self.variables, params=values, baseline=self.baseline).frame
+        return simulate(
+            variables=self.variables, params={**self.fixed, **values}, baseline=self.baseline
+        ).frame
 
     def _residuals(self, frame: pd.DataFrame, values: dict[str, float]) -> np.ndarray:
         parts = []
@@ -107,14 +113,9 @@ class Objective:
     def _count(self, runs: int, costs) -> None:
         self.evaluations += runs
         self.best = min([self.best, *costs])
-        if self.progress:
-            print(
-                f"\rfitting: {self.evaluations} runs, best objective {self.best:.5f}, "
-                f"{time.monotonic() - self.started:.0f} s",
-                end="",
-                file=sys.stderr,
-                flush=True,
-            )
+        if self.progress is not None:
+            self.progress.update(runs)
+            self.progress.set_postfix(best=f"{self.best:.5g}", refresh=False)
 
     def __call__(self, x) -> np.ndarray:
         """Residual vector for the normalised parameter vector ``x`` (one pysd run)."""
@@ -131,7 +132,11 @@ class Objective:
         Non-finite residuals are left in place for the caller to judge.
         """
         members = [self.values(x) for x in np.atleast_2d(points)]
-        result = simulate_many(params=members, variables=self.variables, baseline=self.baseline)
+        result = simulate_many(
+            params=[{**self.fixed, **values} for values in members],
+            variables=self.variables,
+            baseline=self.baseline,
+        )
         rows = np.vstack(
             [self._residuals(result.member(i), values) for i, values in enumerate(members)]
         )
@@ -194,6 +199,10 @@ class CalibrationResult:
     #: The baseline whose other constants were in force during the fit ("model": the
     #: model file's own); a run from this result starts from it (flywheel.baselines).
     fitted_on: str = "model"
+    #: Constants set for every run and not fitted (a region's levels from its data).
+    fixed: dict[str, float] = field(default_factory=dict)
+    #: What the result is of: region, currency, borrowed constants, notes (for reports).
+    meta: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Everything but the run itself, JSON-ready (NaN written as null)."""
@@ -215,6 +224,8 @@ class CalibrationResult:
                 "seed": self.seed,
                 "holdout": self.holdout,
                 "fitted_on": self.fitted_on,
+                "fixed": self.fixed,
+                **self.meta,
                 "objective": self.objective,
                 "evaluations": self.evaluations,
                 "seconds": round(self.seconds, 1),
@@ -304,6 +315,7 @@ def calibrate(
     progress: bool = False,
     baseline: str | None = None,
     max_evaluations: int = 2000,
+    fixed: dict[str, float] | None = None,
 ) -> CalibrationResult:
     """Fit ``params`` to ``series``.
 
@@ -332,7 +344,7 @@ def calibrate(
     """
     if method not in ("local", "global"):
         raise ValueError("method must be 'local' or 'global'")
-    objective = Objective(series, params, holdout, baseline, progress)
+    objective = Objective(series, params, holdout, baseline, progress, fixed)
     start = time.monotonic()
     x0 = objective.normalise({p.name: p.initial for p in params})
     message = ""
@@ -367,8 +379,8 @@ def calibrate(
     except NonFiniteObjective as error:
         success, message = False, f"fit failed: {error}"
         x, residuals, jacobian = x0, np.full(1, np.nan), np.zeros((1, len(params)))
-    if progress:
-        print(file=sys.stderr)
+    if objective.progress is not None:
+        objective.progress.close()
     values = objective.values(x)
     frame = objective.run(values)
     std_errors, correlations, warnings = (
@@ -408,4 +420,5 @@ def calibrate(
         frame=frame,
         series=series,
         fitted_on=baseline or DEFAULT_BASELINE,
+        fixed=dict(fixed or {}),
     )

@@ -75,13 +75,21 @@ def _from_calibration_result(data: dict, source: str, name: str) -> Baseline:
             f"{source}: written by an older 'flywheel calibrate' (no 'fitted_on'); run it again"
         )
     under = load_baseline(fitted_on)
-    params = {**under.params, **_checked_params(data["params"], source)}
+    fixed = data.get("fixed") or {}
+    if not isinstance(fixed, dict):
+        raise InputError(f"{source}: 'fixed' must be an object of constant: value")
+    params = {
+        **under.params,
+        **_checked_params(fixed, source),
+        **_checked_params(data["params"], source),
+    }
     info = {
         "std_errors": data.get("std_errors") or {},
         "correlations": data.get("correlations") or {},
         "bounds": data.get("bounds") or {},
         "fitted_on": fitted_on,
         "source": source,
+        "currency": data.get("currency", under.info.get("currency", "yuan")),
     }
     return Baseline(name, params, str(data.get("region", "")), info)
 

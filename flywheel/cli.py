@@ -87,14 +87,14 @@ def _format_table(frame: pd.DataFrame) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario, print the main lines at 2025/2035/2050 and the stages reached."""
     from flywheel.scenarios import Scenario
-    from flywheel.simulate import simulate
+    from flywheel.simulate import DEFAULT_VARIABLES, simulate
 
     scenario = _scenario(args)
     if args.region:
         if args.baseline:
             raise InputError("--region and --baseline both name a baseline: give one of them")
         args.baseline = args.region.strip().lower()
-    variables = _variables(args.vars)
+    variables = _variables(args.vars) or list(DEFAULT_VARIABLES) + ["GDP per person in US dollars"]
     _check_out(args.out)
     result = simulate(scenario, variables, baseline=args.baseline)
     changed = dict(scenario.levers)
@@ -345,25 +345,40 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     """Fit the model to data; write a JSON and an HTML report; save the calibrated baseline."""
     import json
 
-    from calibration.country import check_iso3, country_params, country_series
+    from calibration.country import region as region_setup
     from calibration.fit import calibrate
     from calibration.report import baseline_document, text_report, write_reports
     from calibration.series import load_params, load_series, series_from_files
     from flywheel.baselines import CALIBRATED_DIR, load_baseline
     from flywheel.paths import MODELS_DIR
+    from flywheel.simulate import simulate
 
     if args.holdout is not None and not 2006 <= args.holdout <= 2049:
         raise InputError(f"--holdout {args.holdout}: must be a year between 2006 and 2049")
+    if args.all:
+        return _calibrate_all(args)
+    fixed, meta = {}, {}
     if args.country:
-        region = check_iso3(args.country).lower()
-        series = country_series(region)
-        params = load_params(Path(args.params)) if args.params else country_params(series)
-        title = f"Calibration for {region.upper()}"
+        setup = region_setup(args.country)
+        region = setup.iso3.lower()
+        series = setup.series
+        params = load_params(Path(args.params)) if args.params else setup.params
+        fixed = setup.fixed
+        meta = {
+            "region": setup.iso3,
+            "currency": setup.currency,
+            "borrowed": setup.borrowed,
+            "notes": setup.notes,
+        }
+        title = (
+            f"Calibration for {setup.iso3} (levels from its own data, money in {setup.currency})"
+        )
     else:
         region = "china"
         series = _data_series(args.data, load_series, series_from_files)
         params = load_params(Path(args.params)) if args.params else load_params()
         title = "Calibration for China (national level)"
+        meta = {"region": "CHN", "currency": "yuan"}
     base = None if args.country else "model"  # China is fitted from the model file's constants
     result = calibrate(
         series,
@@ -373,23 +388,82 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         holdout=args.holdout,
         progress=True,
         baseline=base,
+        fixed=fixed,
     )
+    result.meta = meta
     print(text_report(result))
+    if meta.get("borrowed"):
+        print(f"\nLevels from {meta['region']}'s own data: " + "; ".join(meta["notes"]))
+        print("Borrowed from China (no data for them here): " + ", ".join(meta["borrowed"]))
     out = Path(args.out) if args.out else MODELS_DIR.parent / "calibration" / "output" / region
     json_path, html_path = write_reports(result, out, title)
     print(f"\nReports: {json_path} and {html_path}")
     if not result.success:
         print("The fit did not converge: no baseline saved.")
         return 1
+    if args.country:
+        from calibration.atlas import WATCHED, implausible
+
+        run = simulate(variables=list(WATCHED), params={**fixed, **result.params}).frame
+        reason = implausible(run)
+        if reason:
+            print(f"Not saved as a baseline: the fitted path is implausible ({reason}).")
+            return 1
     if not args.no_save:
         document = baseline_document(result, region.upper())
-        if args.country:  # self-contained: China's calibrated constants plus the country's own
-            document["params"] = {**load_baseline(None).params, **result.params}
+        if args.country:  # self-contained: China's calibrated constants, the levels, the fit
+            document["params"] = {**load_baseline(None).params, **fixed, **result.params}
+            document.update(meta)
         CALIBRATED_DIR.mkdir(parents=True, exist_ok=True)
         target = CALIBRATED_DIR / f"{region}.json"
         write_text(target, json.dumps(document, indent=1) + "\n")
         load_baseline.cache_clear()
-        print(f"Baseline saved: {target} (use it with: flywheel run --baseline {region})")
+        print(f"Baseline saved: {target} (use it with: flywheel run --region {region})")
+    return 0
+
+
+def _calibrate_all(args: argparse.Namespace) -> int:
+    """Fit every country with enough data; write the atlas table and print its summary."""
+    from calibration.atlas import build_atlas, summary
+    from flywheel.paths import MODELS_DIR
+
+    if args.country or args.data or args.params:
+        raise InputError("--all fits every country: it takes no --region, --data or --params")
+    target = Path(args.out) if args.out else MODELS_DIR.parent / "calibration" / "atlas.csv"
+    if target.suffix.lower() != ".csv":
+        raise InputError(f"--out {target}: with --all, the atlas is a .csv file")
+    atlas = build_atlas()
+    write_text(target, atlas.to_csv(index=False))
+    refused = atlas[atlas["status"] != "fitted"].drop_duplicates("region")
+    fitted = atlas[atlas["status"] == "fitted"]
+    seconds = atlas.drop_duplicates("region")["seconds"]
+    print(
+        f"{fitted['region'].nunique()} countries fitted, {len(refused)} refused; "
+        f"median {seconds.median():.1f} s per country (worst {seconds.max():.1f} s)"
+    )
+    print(summary(atlas).to_string())
+    for _, row in refused.iterrows():
+        print(f"  {row['region']}: {row['status']}")
+    print(f"Atlas written to {target}")
+    return 0
+
+
+def cmd_regions(args: argparse.Namespace) -> int:
+    """List the regions shipped (saved baselines) and those the bundled data can fit."""
+    from calibration.country import list_regions
+    from flywheel.baselines import baseline_names
+
+    table = list_regions()
+    saved = set(baseline_names())
+    table["saved baseline"] = [code.lower() in saved for code in table.index]
+    print(
+        f"Saved baselines: {', '.join(sorted(saved))} (flywheel run --region NAME). "
+        f"{int(table['can fit'].sum())} of {len(table)} countries have enough data to fit "
+        "(at least 5 EGDI surveys, 10 years of internet use, 2005 population and GDP): "
+        "flywheel calibrate --region ISO3"
+    )
+    shown = table if args.all else table[table["can fit"]]
+    print(shown.to_string())
     return 0
 
 
@@ -599,6 +673,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="recalibrate for another country (--country is the older name)",
     )
     calib.add_argument("--no-save", action="store_true", help="do not save the calibrated baseline")
+    calib.add_argument(
+        "--all",
+        action="store_true",
+        help="fit every country with enough data, in parallel; write calibration/atlas.csv",
+    )
     calib.set_defaults(func=cmd_calibrate)
 
     serve = commands.add_parser("serve", help="start the dashboard (http://127.0.0.1:8050)")
@@ -618,6 +697,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="scan 1,000 Latin-hypercube lever settings, not the quick subset",
     )
     check.set_defaults(func=cmd_check)
+
+    regions = commands.add_parser(
+        "regions", help="regions shipped and countries that can be calibrated"
+    )
+    regions.add_argument("--all", action="store_true", help="also list those that cannot")
+    regions.set_defaults(func=cmd_regions)
 
     for name, func, text in (
         ("levers", cmd_levers, "list the levers (sliders) with ranges"),

@@ -24,6 +24,7 @@ MAIN_LINES = (
     ("Digital Government Capability", "Digital government capability", 1, "index 0-1"),
     ("Digital Society Adoption", "Digital society adoption", 100, "% of people"),
     ("GDP per capita", "GDP per capita", 1, "thousand yuan"),
+    ("GDP per person in US dollars", "GDP per capita in US dollars", 1, "US dollars"),
     ("Regional development index", "Regional development index", 1, "index 0-1"),
 )
 STAGES = {1: "primary", 2: "growth", 3: "transformation"}
@@ -37,6 +38,8 @@ class RunResult:
     units: dict[str, str]
     scenario: Scenario
     baseline: str = ""
+    #: The region's currency: money is in it ("yuan" for China), US dollars beside.
+    currency: str = "yuan"
 
     def unit(self, column: str) -> str:
         """Unit of a column (subscripted columns share their variable's unit)."""
@@ -76,7 +79,7 @@ class RunResult:
         for variable, label, scale, unit in MAIN_LINES:
             if variable not in self.frame:
                 continue
-            row = {"main line": label, "unit": unit}
+            row = {"main line": label, "unit": unit.replace("yuan", self.currency)}
             for year in years:
                 row[str(year)] = self.frame.loc[year, variable] * scale
             if baseline is not None:

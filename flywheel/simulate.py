@@ -184,5 +184,13 @@ def simulate(
     values, calibrated = model_params(scenario, params, baseline)
     columns = [model.variable(name).name for name in (variables or DEFAULT_VARIABLES)]
     frame = model.run(values, columns, time_step=time_step)
-    units = {name: model.variables[name].units for name in columns}
-    return RunResult(frame=frame, units=units, scenario=scenario, baseline=calibrated.name)
+    currency = str(calibrated.info.get("currency") or "yuan")
+    units = {
+        name: model.variables[name].units.replace("yuan", currency)
+        if currency != "yuan" and "USD/" not in model.variables[name].units
+        else model.variables[name].units
+        for name in columns
+    }
+    return RunResult(
+        frame=frame, units=units, scenario=scenario, baseline=calibrated.name, currency=currency
+    )

@@ -76,6 +76,24 @@ def main(shared):
     ]
     write("selected_countries_gdp_lcu.csv", gdp, ("year", "iso3", "value", "source"))
     write("china_gdp_real.csv", real_gdp(shared))
+    for name, source_file, column, key in (
+        ("all_countries_population.csv", "population_all_countries_wb.csv", "Value", "wb_pop"),
+        ("all_countries_gdp_usd.csv", "gdp_current_usd_all_countries_wb.csv", "Value", "wb_gdp_usd"),
+        (
+            "all_countries_gdp_deflator_inflation.csv",
+            "gdp_deflator_inflation_all_countries_wb.csv",
+            "Inflation",
+            "wb_deflator",
+        ),
+    ):
+        records = [
+            (r["Year"], r["Country Code"], r[column], key)
+            for r in rows(shared / source_file)
+            if len(r["Country Code"]) == 3
+            and 2005 <= int(r["Year"]) <= 2050
+            and r[column] not in ("", "0")
+        ]
+        write(name, records, ("year", "iso3", "value", "source"))
 
 
 def real_gdp(shared):
