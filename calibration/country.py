@@ -184,6 +184,11 @@ def region(iso3: str) -> Region:
     internet = _series_of("all_countries_internet_users.csv", iso3, "internet_users", (0, 100))
     population = _series_of("all_countries_population.csv", iso3, "population")
     usd = _series_of("all_countries_gdp_usd.csv", iso3, "gdp_usd")
+    if egdi is None and internet is None and population is None:
+        raise InputError(
+            f"--region {iso3}: no country with this code in the bundled data "
+            "(see 'flywheel regions --all')"
+        )
     missing = [
         what
         for what, found, least in (

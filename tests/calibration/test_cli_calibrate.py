@@ -90,7 +90,7 @@ def test_own_data_files_are_matched_by_name(tmp_path, calibrated_dir, capsys):
     ("argv", "message"),
     [
         (["calibrate", "--country", "X1"], "expected a three-letter ISO code"),
-        (["calibrate", "--country", "ZZZ"], "no observations for ZZZ"),
+        (["calibrate", "--country", "ZZZ"], "ZZZ: no country with this code"),
         (
             ["calibrate", "--holdout", "1990"],
             "--holdout 1990: must be a year between 2006 and 2049",
