@@ -20,6 +20,7 @@ def update_body(dependencies, levers, bands=False):
             {"id": "explore-compare", "property": "value", "value": []},
             {"id": "explore-cost-year", "property": "value", "value": 2035},
             {"id": "explore-bands", "property": "value", "value": ["on"] if bands else []},
+            {"id": "explore-region", "property": "value", "value": "china"},
         ],
         "state": [
             [{"id": i, "property": "id", "value": i} for i in ids],

@@ -17,9 +17,17 @@ from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 from gunicorn.app.base import BaseApplication
 
-from dashboard import security
+from dashboard import security, state
 from flywheel.errors import InputError
 
+#: Navigation link ids (``nav-<module>``) and the paths they lead to.
+NAV_PAGES = {
+    "explore": "/",
+    "flywheel": "/flywheel",
+    "matters": "/matters",
+    "calibration": "/calibration",
+    "model": "/model",
+}
 PAGES = (
     "dashboard.pages.explore",
     "dashboard.pages.flywheel",
@@ -54,6 +62,7 @@ def _layout():
             dcc.Store(id="presentation", storage_type="session", data=False),
             dcc.Store(id="saved-scenarios", storage_type="local", data={}),
             dcc.Store(id="current-levers", storage_type="session", data={}),
+            dcc.Store(id="region", storage_type="session", data=state.DEFAULT_REGION),
             html.Header(
                 className="topbar",
                 children=[
@@ -70,6 +79,17 @@ def _layout():
             dash.page_container,
         ],
     )
+
+
+@callback(
+    [Output(f"nav-{module}", "href") for module in NAV_PAGES],
+    Input("region", "data"),
+)
+def nav_links(region):
+    """Navigation carries the chosen region to every page (``/flywheel?region=deu``)."""
+    region = state.clean_region(region)
+    query = "" if region == state.DEFAULT_REGION else f"?region={region}"
+    return [f"{path}{query}" for path in NAV_PAGES.values()]
 
 
 @callback(

@@ -1,6 +1,11 @@
 """Small layout helpers shared by the pages."""
 
-from dash import dcc
+from dash import Input, Output, callback, dcc, html
+
+from dashboard import state
+
+#: Names shown in the region selector (others show their ISO code).
+REGION_LABELS = {"china": "China (national)", "deu": "Germany"}
 
 
 def graph(
@@ -15,3 +20,36 @@ def graph(
         className=class_name,
         style={"height": f"{height}px"},
     )
+
+
+def region_selector(query: dict, page: str) -> html.Div:
+    """The region dropdown of a page (id ``<page>-region``), set from the link's ``?region=``.
+
+    The choice is kept in the app's session store, and the navigation links carry it to
+    the other pages (``/flywheel?region=deu``), so a region chosen once stays chosen.
+    """
+    return html.Div(
+        className="region-row",
+        children=[
+            html.Label("Region", htmlFor=f"{page}-region", className="region-label"),
+            dcc.Dropdown(
+                id=f"{page}-region",
+                options=[
+                    {"label": REGION_LABELS.get(name, name.upper()), "value": name}
+                    for name in state.regions()
+                ],
+                value=state.clean_region(query.get("region")),
+                clearable=False,
+                className="region-select",
+            ),
+        ],
+    )
+
+
+def remember_region(page: str) -> None:
+    """Register the callback that copies a page's region choice into the session store."""
+    callback(
+        Output("region", "data", allow_duplicate=True),
+        Input(f"{page}-region", "value"),
+        prevent_initial_call="initial_duplicate",
+    )(state.clean_region)

@@ -13,7 +13,9 @@ from functools import lru_cache
 import pandas as pd
 
 from dashboard.batching import batcher
+from dashboard.state import DEFAULT_REGION
 from flywheel import RunResult, Scenario, simulate
+from flywheel.baselines import load_baseline
 from flywheel.ensemble import ensemble_params, posterior
 from flywheel.simulate import DEFAULT_VARIABLES, engine, model_params
 
@@ -37,31 +39,43 @@ CURVE_VARIABLES = (
 
 
 @lru_cache(maxsize=512)
-def _run(levers: tuple[tuple[str, float], ...]) -> RunResult:
+def _run(levers: tuple[tuple[str, float], ...], region: str) -> RunResult:
     scenario = Scenario.from_levers(dict(levers))
-    values, calibrated = model_params(scenario)
+    values, calibrated = model_params(scenario, None, region)
     variables = list(dict.fromkeys(DASHBOARD_VARIABLES))
     # concurrent users' runs within a few milliseconds are evaluated as one batch
     frame = batcher().submit(values, variables).member(0)[variables]
-    units = {name: engine().variables[name].units for name in variables}
-    return RunResult(frame=frame, units=units, scenario=scenario, baseline=calibrated.name)
+    currency = currency_of(region)
+    units = {name: engine().variables[name].units.replace("yuan", currency) for name in variables}
+    return RunResult(
+        frame=frame,
+        units=units,
+        scenario=scenario,
+        baseline=calibrated.name,
+        currency=currency,
+    )
 
 
-def run(levers: dict[str, float]) -> RunResult:
-    """Simulate the scenario given by validated lever values (memoised, thread-safe).
+def run(levers: dict[str, float], region: str = DEFAULT_REGION) -> RunResult:
+    """Simulate the scenario given by validated lever values in a region (memoised).
 
     Examples
     --------
     >>> float(run({}).frame.loc[2005, "Digital Society Adoption"])
     0.085
     """
-    return _run(tuple(sorted(levers.items())))
+    return _run(tuple(sorted(levers.items())), region)
 
 
-@lru_cache(maxsize=1)
-def cost_curves() -> pd.Series:
-    """The cost curves and their grids (one value per ``name[point]``), from the model."""
-    return simulate(variables=list(CURVE_VARIABLES)).frame.iloc[0]
+def currency_of(region: str) -> str:
+    """The currency a region's money is shown in ("yuan" for China)."""
+    return str(load_baseline(region).info.get("currency") or "yuan")
+
+
+@lru_cache(maxsize=16)
+def cost_curves(region: str = DEFAULT_REGION) -> pd.Series:
+    """The cost curves and their grids (one value per ``name[point]``) of a region."""
+    return simulate(variables=list(CURVE_VARIABLES), baseline=region).frame.iloc[0]
 
 
 @lru_cache(maxsize=1)
@@ -73,20 +87,20 @@ def observations() -> dict[str, tuple[float, pd.Series]]:
 
 
 @lru_cache(maxsize=64)
-def _dominance(levers: tuple[tuple[str, float], ...]):
+def _dominance(levers: tuple[tuple[str, float], ...], region: str):
     from flywheel.ltm import loop_dominance
 
-    return loop_dominance(Scenario.from_levers(dict(levers)))
+    return loop_dominance(Scenario.from_levers(dict(levers)), baseline=region)
 
 
-def dominance(levers: dict[str, float]):
-    """Loop dominance (Loops That Matter) of a scenario (memoised)."""
-    return _dominance(tuple(sorted(levers.items())))
+def dominance(levers: dict[str, float], region: str = DEFAULT_REGION):
+    """Loop dominance (Loops That Matter) of a scenario in a region (memoised)."""
+    return _dominance(tuple(sorted(levers.items())), region)
 
 
-def baseline() -> RunResult:
-    """The baseline run (all levers at their defaults)."""
-    return run({})
+def baseline(region: str = DEFAULT_REGION) -> RunResult:
+    """The baseline run of a region (all levers at their defaults)."""
+    return run({}, region)
 
 
 def headline(result: RunResult, base: RunResult) -> dict:
@@ -138,53 +152,58 @@ BAND_MEMBERS = 200
 BAND_SEED = 1
 
 
-@lru_cache(maxsize=1)
-def _band_draws() -> pd.DataFrame:
-    return posterior().sample(BAND_MEMBERS, BAND_SEED)[0]
+@lru_cache(maxsize=16)
+def _band_draws(region: str) -> pd.DataFrame:
+    return posterior(region).sample(BAND_MEMBERS, BAND_SEED)[0]
 
 
 @lru_cache(maxsize=256)
-def _bands(levers: tuple[tuple[str, float], ...], variables: tuple[str, ...]) -> dict:
-    params = ensemble_params(Scenario.from_levers(dict(levers)), _band_draws())
+def _bands(levers: tuple[tuple[str, float], ...], variables: tuple[str, ...], region: str) -> dict:
+    draws = _band_draws(region)
+    params = ensemble_params(Scenario.from_levers(dict(levers)), draws, region)
     result = batcher().submit(params, variables, members=BAND_MEMBERS)
     return {variable: result.percentiles(variable, (0.05, 0.95)) for variable in variables}
 
 
-def bands(levers: dict[str, float], variables: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+def bands(
+    levers: dict[str, float], variables: tuple[str, ...], region: str = DEFAULT_REGION
+) -> dict[str, pd.DataFrame]:
     """5 % and 95 % quantiles of ``variables`` over 200 calibrated variants (memoised)."""
-    return _bands(tuple(sorted(levers.items())), tuple(variables))
+    return _bands(tuple(sorted(levers.items())), tuple(variables), region)
 
 
 _HELPERS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="bands")
 
 
 def run_with_bands(
-    levers: dict[str, float], variables: tuple[str, ...]
+    levers: dict[str, float], variables: tuple[str, ...], region: str = DEFAULT_REGION
 ) -> tuple[RunResult, dict[str, pd.DataFrame]]:
     """The run and its bands, asked for at the same moment so that they share a batch."""
-    pending = _HELPERS.submit(bands, levers, variables)
-    return run(levers), pending.result()
+    pending = _HELPERS.submit(bands, levers, variables, region)
+    return run(levers, region), pending.result()
 
 
 @lru_cache(maxsize=256)
-def _attribution(levers: tuple[tuple[str, float], ...]):
+def _attribution(levers: tuple[tuple[str, float], ...], region: str):
     from flywheel.attribution import attribute
 
-    return attribute(Scenario.from_levers(dict(levers)), orders=64)
+    return attribute(Scenario.from_levers(dict(levers)), baseline=region, orders=64)
 
 
-def attribution(levers: dict[str, float]):
+def attribution(levers: dict[str, float], region: str = DEFAULT_REGION):
     """Shapley split of the headline changes among the levers (memoised)."""
-    return _attribution(tuple(sorted(levers.items())))
+    return _attribution(tuple(sorted(levers.items())), region)
 
 
 @lru_cache(maxsize=128)
-def _swings(levers: tuple[tuple[str, float], ...], variable: str, year: int):
+def _swings(levers: tuple[tuple[str, float], ...], variable: str, year: int, region: str):
     from flywheel.sensitivity import swings as one_at_a_time
 
-    return one_at_a_time((variable, year), dict(levers))
+    return one_at_a_time((variable, year), dict(levers), region)
 
 
-def swings(levers: dict[str, float], variable: str, year: int) -> pd.DataFrame:
+def swings(
+    levers: dict[str, float], variable: str, year: int, region: str = DEFAULT_REGION
+) -> pd.DataFrame:
     """The tornado's one-at-a-time swings around a scenario (memoised)."""
-    return _swings(tuple(sorted(levers.items())), variable, int(year))
+    return _swings(tuple(sorted(levers.items())), variable, int(year), region)

@@ -14,6 +14,7 @@ import math
 from urllib.parse import parse_qsl, urlencode
 
 from flywheel import InputError, Lever, LeverTable, load_levers
+from flywheel.baselines import baseline_names
 from flywheel.levers import parse_number
 from flywheel.scenarios import MAX_SCENARIO_BYTES, parse_scenario
 
@@ -106,16 +107,51 @@ def changed_levers(levers: dict[str, float], table: LeverTable | None = None) ->
     return {key: value for key, value in levers.items() if value != table.get(key).default}
 
 
-def to_query(levers: dict[str, float]) -> str:
-    """URL query string with the levers that differ from their defaults (``""`` for none).
+#: The region a page shows when the address names none (the default baseline).
+DEFAULT_REGION = "china"
+
+
+def regions() -> list[str]:
+    """Regions the dashboard can show: the calibrated baselines shipped or saved."""
+    return baseline_names() or [DEFAULT_REGION]
+
+
+def clean_region(value: object) -> str:
+    """A known region name (lower case), or the default one for anything else.
+
+    Examples
+    --------
+    >>> clean_region("DEU"), clean_region("../etc"), clean_region(None)
+    ('deu', 'china', 'china')
+    """
+    if isinstance(value, str) and value.strip().lower() in regions():
+        return value.strip().lower()
+    return DEFAULT_REGION
+
+
+def region_from_query(search: object) -> str:
+    """The region named by ``?region=...`` in a URL query string (the default if none)."""
+    if not isinstance(search, str) or len(search) > MAX_QUERY_LENGTH:
+        return DEFAULT_REGION
+    for key, value in parse_qsl(search.lstrip("?")):
+        if key == "region":
+            return clean_region(value)
+    return DEFAULT_REGION
+
+
+def to_query(levers: dict[str, float], region: str = DEFAULT_REGION) -> str:
+    """URL query string with the region (unless the default) and the levers that differ.
 
     Examples
     --------
     >>> to_query({**load_levers().defaults(), "public_investment": 6.0})
     '?public_investment=6'
+    >>> to_query(load_levers().defaults(), "deu")
+    '?region=deu'
     """
-    changed = changed_levers(levers)
-    return "?" + urlencode({key: f"{value:g}" for key, value in changed.items()}) if changed else ""
+    pairs = {} if region == DEFAULT_REGION else {"region": region}
+    pairs.update({key: f"{value:g}" for key, value in changed_levers(levers).items()})
+    return "?" + urlencode(pairs) if pairs else ""
 
 
 def from_query(search: object) -> tuple[dict[str, float], list[str]]:
@@ -126,7 +162,11 @@ def from_query(search: object) -> tuple[dict[str, float], list[str]]:
         return levers, []
     if len(search) > MAX_QUERY_LENGTH:
         return levers, ["The link is too long to be a scenario; showing the defaults."]
-    pairs = parse_qsl(search.lstrip("?"), keep_blank_values=True)
+    pairs = [
+        (key, value)
+        for key, value in parse_qsl(search.lstrip("?"), keep_blank_values=True)
+        if key != "region"  # not a lever: the region selector reads it
+    ]
     return _clean_pairs(
         pairs, table, lambda key: f"The link names an unknown lever {key[:40]!r}; ignored."
     )

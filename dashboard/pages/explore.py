@@ -10,7 +10,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import figures, runs, state
-from dashboard.components import graph
+from dashboard.components import graph, region_selector, remember_region
 from flywheel import InputError, load_levers
 from flywheel.scenarios import load_scenario, preset_names
 
@@ -100,7 +100,7 @@ def _sliders():
     return groups
 
 
-def layout(**_query):
+def layout(**query):
     """Explore page layout (URL query values are applied by a callback)."""
     presets = [{"label": load_scenario(name).title, "value": name} for name in preset_names()]
     charts = [
@@ -120,6 +120,7 @@ def layout(**_query):
             html.Aside(
                 className="controls",
                 children=[
+                    region_selector(query, "explore"),
                     html.Div(
                         className="control-row",
                         children=[
@@ -286,30 +287,38 @@ def apply_levers(search, preset, _reset, upload, filename, ids, values):
     Input("explore-compare", "value"),
     Input("explore-cost-year", "value"),
     Input("explore-bands", "value"),
+    Input("explore-region", "value"),
     State({"type": LEVER, "key": ALL}, "id"),
     State("saved-scenarios", "data"),
 )
-def update(values, compare, cost_year, show_bands, ids, saved):
-    """Run the scenario and redraw every chart and card (with uncertainty bands if on)."""
+def update(values, compare, cost_year, show_bands, region, ids, saved):
+    """Run the scenario in the chosen region; redraw every chart and card (bands if on)."""
     levers, messages = state.clean_levers(ids, values)
+    region = state.clean_region(region)
     changed = state.changed_levers(levers)
     band_variables = tuple(variable for variable, *_ in figures.TRAJECTORIES)
     bands = {}
     if isinstance(show_bands, list) and "on" in show_bands:
-        result, scenario_bands = runs.run_with_bands(changed, band_variables)
-        bands = {"Baseline": runs.bands({}, band_variables), "This scenario": scenario_bands}
+        result, scenario_bands = runs.run_with_bands(changed, band_variables, region)
+        bands = {
+            "Baseline": runs.bands({}, band_variables, region),
+            "This scenario": scenario_bands,
+        }
     else:
-        result = runs.run(changed)
-    base = runs.baseline()
+        result = runs.run(changed, region)
+    base = runs.baseline(region)
     compares = [
-        (name, runs.run(state.changed_levers(levers_))) for name, levers_ in _saved(saved, compare)
+        (name, runs.run(state.changed_levers(levers_), region))
+        for name, levers_ in _saved(saved, compare)
     ]
-    observed = runs.observations()
+    # the bundled observations are China's
+    observed = runs.observations() if region == state.DEFAULT_REGION else {}
+    currency = result.currency
     charts = [
         figures.trajectory_figure(
             variable,
             title,
-            unit,
+            unit.replace("yuan", currency),
             scale,
             result,
             base,
@@ -326,13 +335,20 @@ def update(values, compare, cost_year, show_bands, ids, saved):
     )
     return (
         *charts,
-        figures.cost_figure(result, year, runs.cost_curves()),
-        _cards(runs.headline(result, base)),
-        state.to_query(levers),
+        figures.cost_figure(result, year, runs.cost_curves(region)),
+        _cards(runs.headline(result, base), currency),
+        state.to_query(levers, region),
         " ".join(messages),
         levers,
         levers,
     )
+
+
+def _unit_of(currency: str) -> str:
+    """One unit of a currency named in the plural ("euros" -> "euro", "yuan" -> "yuan")."""
+    if currency in ("yuan", "yen", "won", "rand", "dong", "rupiah", "lira"):
+        return currency
+    return currency[:-1] if currency.endswith("s") else currency
 
 
 def _saved(saved, names) -> list[tuple[str, dict[str, float]]]:
@@ -348,9 +364,10 @@ def _saved(saved, names) -> list[tuple[str, dict[str, float]]]:
     return picked
 
 
-def _cards(numbers: dict) -> list:
+def _cards(numbers: dict, currency: str = "yuan") -> list:
     cards = []
     for name, (label, scale, value_fmt, delta_fmt) in CARD_FORMATS.items():
+        value_fmt = value_fmt.replace("yuan", currency)
         rows = [
             html.Div(
                 [
@@ -393,11 +410,14 @@ def _cards(numbers: dict) -> list:
             className="card",
             children=[
                 html.Div(
-                    "GDP gained per extra yuan of public digital spending", className="card-title"
+                    f"GDP gained per extra {_unit_of(currency)} of public digital spending",
+                    className="card-title",
                 ),
                 html.Div(
                     html.Span(
-                        f"{ratio:,.1f} yuan" if ratio is not None else "no extra public spending",
+                        f"{ratio:,.1f} {currency}"
+                        if ratio is not None
+                        else "no extra public spending",
                         className="value",
                     )
                 ),
@@ -417,11 +437,13 @@ def _cards(numbers: dict) -> list:
     Output("explore-attribution-note", "children"),
     Input({"type": LEVER, "key": ALL}, "value"),
     Input("explore-attribution-line", "value"),
+    Input("explore-region", "value"),
     State({"type": LEVER, "key": ALL}, "id"),
 )
-def attribution(values, line, ids):
+def attribution(values, line, region, ids):
     """Split the chosen headline change among the levers that differ from the baseline."""
     levers, _ = state.clean_levers(ids, values)
+    region = state.clean_region(region)
     key = (
         line
         if isinstance(line, str) and line in ATTRIBUTION_LINES
@@ -429,7 +451,8 @@ def attribution(values, line, ids):
     )
     label, scale, unit = ATTRIBUTION_LINES[key]
     variable, year = key.split("|")
-    split = runs.attribution(state.changed_levers(levers))
+    split = runs.attribution(state.changed_levers(levers), region)
+    unit = unit.replace("yuan", runs.currency_of(region))
     if split.shares.empty:
         return (
             figures.waterfall_figure({}, 0.0, label, unit),
@@ -514,6 +537,8 @@ def plotted_table(result, base):
         table[f"{title} ({unit}), baseline"] = base.frame[variable] * scale
     return pd.DataFrame(table).rename_axis("year")
 
+
+remember_region("explore")
 
 dash.register_page(
     __name__, path="/", name="Explore", order=0, title="Digital Flywheel: explore", layout=layout

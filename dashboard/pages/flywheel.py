@@ -8,7 +8,7 @@ import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import figures, runs, state
-from dashboard.components import graph
+from dashboard.components import graph, region_selector, remember_region
 from flywheel import Scenario, load_levers
 from flywheel.evidence import dividend_sentence, flywheel_dividend
 from flywheel.loops import load_loops
@@ -27,7 +27,7 @@ def _link_pair(key: str) -> tuple[str, str]:
     return source, target
 
 
-def layout(**_query):
+def layout(**query):
     """Flywheel page layout."""
     switches = dcc.Checklist(
         id="flywheel-links",
@@ -57,6 +57,7 @@ def layout(**_query):
     return html.Div(
         className="flywheel",
         children=[
+            html.Div(region_selector(query, "flywheel"), className="flywheel-region"),
             html.Section(
                 className="diagram",
                 children=[
@@ -101,21 +102,23 @@ def layout(**_query):
     Input("flywheel-links", "value"),
     Input({"type": "flywheel-loop", "code": ALL}, "n_clicks"),
     Input("flywheel-strip", "clickData"),
+    Input("flywheel-region", "value"),
     State("current-levers", "data"),
 )
-def update(active, _loop_clicks, strip_click, current):
+def update(active, _loop_clicks, strip_click, region, current):
     """Redraw the diagram, the small charts and the loop-dominance strip for the links switched on."""
     active = [key for key in active if isinstance(key, str)] if isinstance(active, list) else []
+    region = state.clean_region(region)
     base_levers, messages = state.clean_lever_dict(current)
     with_links = {**base_levers, **{lever.key: 1.0 for lever in LINKS}}
     cut = {lever.key: (1.0 if lever.key in active else 0.0) for lever in LINKS}
-    result = runs.run(state.changed_levers({**with_links, **cut}))
-    reference = runs.run(state.changed_levers(with_links))
+    result = runs.run(state.changed_levers({**with_links, **cut}), region)
+    reference = runs.run(state.changed_levers(with_links), region)
     highlight = ctx.triggered_id.get("code") if isinstance(ctx.triggered_id, dict) else None
     if ctx.triggered_id == "flywheel-strip":
         highlight = _clicked_code(strip_click)
     scenario_levers = state.changed_levers({**with_links, **cut})
-    dominance = runs.dominance(scenario_levers)
+    dominance = runs.dominance(scenario_levers, region)
     strengths = {_link_pair(key): value for key, value in cut.items()}
     cut_names = [lever.label.removeprefix("Link: ") for lever in LINKS if cut[lever.key] == 0]
     if cut_names:
@@ -138,6 +141,8 @@ def _clicked_code(click) -> str | None:
     known = {loop.code for loop in load_loops()}
     return code if isinstance(code, str) and code in known else None
 
+
+remember_region("flywheel")
 
 dash.register_page(
     __name__,

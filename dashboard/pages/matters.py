@@ -6,7 +6,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures, runs, state
-from dashboard.components import graph
+from dashboard.components import graph, region_selector, remember_region
 
 #: Outcomes the tornado can explain: model variable -> (label, scale, unit).
 OUTCOMES = {
@@ -19,11 +19,12 @@ OUTCOMES = {
 YEARS = (2030, 2035, 2040, 2050)
 
 
-def layout(**_query):
+def layout(**query):
     """What-matters page layout."""
     return html.Div(
         className="matters",
         children=[
+            region_selector(query, "matters"),
             html.H1("What matters most?"),
             html.P(
                 "Each bar moves one thing at a time, from its low to its high setting, with "
@@ -66,11 +67,13 @@ def layout(**_query):
     Output("matters-message", "children"),
     Input("matters-outcome", "value"),
     Input("matters-year", "value"),
+    Input("matters-region", "value"),
     State("current-levers", "data"),
 )
-def update(outcome, year, current):
+def update(outcome, year, region, current):
     """Redraw the tornado for the chosen outcome and year around the current scenario."""
     messages = []
+    region = state.clean_region(region)
     if not isinstance(outcome, str) or outcome not in OUTCOMES:
         outcome = "GDP per capita"
     if isinstance(year, bool) or year not in YEARS:
@@ -78,7 +81,8 @@ def update(outcome, year, current):
     levers, problems = state.clean_lever_dict(current)
     messages += problems
     label, scale, unit = OUTCOMES[outcome]
-    table = runs.swings(state.changed_levers(levers), outcome, year)
+    unit = unit.replace("yuan", runs.currency_of(region))
+    table = runs.swings(state.changed_levers(levers), outcome, year, region)
     centre = table.attrs["centre"] * scale
     title = f"{label} in {year}: {centre:,.3g} {unit} in this scenario"
     changed = state.changed_levers(levers)
@@ -89,6 +93,8 @@ def update(outcome, year, current):
     )
     return figures.tornado_figure(table, title, unit, scale), " ".join(messages)
 
+
+remember_region("matters")
 
 dash.register_page(
     __name__,

@@ -280,3 +280,41 @@ def test_what_matters_shows_a_tornado_for_the_scenario(driver, server_url):
     )
     assert any("(lever)" in bar for bar in bars) and any("(uncertain)" in bar for bar in bars)
     assert severe_logs(driver) == []
+
+
+def test_choosing_a_region_keeps_the_levers_and_shows_its_money(driver, server_url):
+    open_page(driver, server_url + "/?public_investment=9")
+    remember(driver, "explore-chart-0", 1)
+    driver.find_element(By.CSS_SELECTOR, "#explore-region").click()
+    option = wait_until(
+        driver,
+        "return [...document.querySelectorAll('.dash-dropdown-option[role=option]')]"
+        ".find(e => e.textContent.includes('Germany'))",
+    )
+    option.click()
+    wait_until(driver, "return window.location.search.includes('region=deu')")
+    wait_changed(driver, "explore-chart-0", 1)
+    assert "public_investment=9" in driver.execute_script("return window.location.search")
+    title = driver.execute_script(
+        "return document.querySelector('#explore-chart-0 .js-plotly-plot').layout.yaxis.title.text"
+    )
+    assert "euros" in title
+    # a fresh browser opening the link sees Germany again
+    fresh = new_driver()
+    try:
+        open_page(fresh, server_url + "/?region=deu&public_investment=9")
+        wait_until(
+            fresh,
+            "const g = document.querySelector('#explore-chart-0 .js-plotly-plot');"
+            "return g && g.layout && g.layout.yaxis.title.text.includes('euros');",
+        )
+    finally:
+        fresh.quit()
+    # the navigation carries the region to the other pages
+    driver.find_element(By.ID, "nav-matters").click()
+    wait_until(
+        driver,
+        "const d = document.querySelector('#matters-region');"
+        "return d && d.textContent.includes('Germany');",
+    )
+    assert severe_logs(driver) == []

@@ -32,8 +32,8 @@ def finite_numbers(figure):
 
 
 def test_update_moves_scenario_not_baseline():
-    base = explore.update(DEFAULTS, [], 2035, [], IDS, {})
-    moved = explore.update(values_with(public_investment=12), [], 2035, [], IDS, {})
+    base = explore.update(DEFAULTS, [], 2035, [], "china", IDS, {})
+    moved = explore.update(values_with(public_investment=12), [], 2035, [], "china", IDS, {})
     chart = 2  # digital government capability
     assert moved[chart]["data"][0]["y"] == base[chart]["data"][0]["y"]  # baseline unchanged
     assert moved[chart]["data"][1]["y"] != base[chart]["data"][1]["y"]
@@ -45,7 +45,7 @@ def test_update_moves_scenario_not_baseline():
     "bad", ["abc", math.nan, math.inf, -math.inf, 1e308, -1e308, None, [1], {"a": 1}, True, 3.14159]
 )
 def test_update_survives_any_slider_value(bad):
-    output = explore.update(values_with(public_investment=bad), [], 2035, ["on"], IDS, {})
+    output = explore.update(values_with(public_investment=bad), [], 2035, ["on"], "china", IDS, {})
     for figure in output[: len(figures.TRAJECTORIES) + 1]:
         finite_numbers(figure)
     message = output[len(figures.TRAJECTORIES) + 3]
@@ -54,13 +54,13 @@ def test_update_survives_any_slider_value(bad):
 
 @pytest.mark.parametrize(("ids", "values"), [(None, None), ("x", 5), (IDS, DEFAULTS[:-1])])
 def test_update_survives_malformed_lists(ids, values):
-    output = explore.update(values, [], 2035, ["on"], ids, {})
+    output = explore.update(values, [], 2035, ["on"], "china", ids, {})
     assert "malformed" in output[len(figures.TRAJECTORIES) + 3]
 
 
 @pytest.mark.parametrize("year", ["2035", None, math.nan, 1e308, [2030]])
 def test_cost_year_is_validated(year):
-    output = explore.update(DEFAULTS, [], year, ["on"], IDS, {})
+    output = explore.update(DEFAULTS, [], year, ["on"], "china", IDS, {})
     finite_numbers(output[len(figures.TRAJECTORIES)])
 
 
@@ -78,7 +78,7 @@ def test_headline_cards_compare_with_baseline():
 def test_compare_up_to_four_saved_scenarios():
     saved = {f"s{i}": {"rd_intensity": float(i + 4)} for i in range(6)}
     saved["broken"] = "not a dict"
-    output = explore.update(DEFAULTS, list(saved), 2035, [], IDS, saved)
+    output = explore.update(DEFAULTS, list(saved), 2035, [], "china", IDS, saved)
     names = [trace["name"] for trace in output[0]["data"]]
     assert names == ["Baseline", "This scenario", "s0", "s1", "s2", "s3"]
 
@@ -172,7 +172,7 @@ def test_csv_download_holds_the_plotted_numbers():
     levers = {**load_levers().defaults(), "public_investment": 9.0}
     download = triggered(explore.download, "explore-download-csv.n_clicks", 1, None, levers)
     table = pd.read_csv(io.StringIO(download["content"]), index_col="year")
-    output = explore.update(values_with(public_investment=9.0), [], 2035, [], IDS, {})
+    output = explore.update(values_with(public_investment=9.0), [], 2035, [], "china", IDS, {})
     for index, (_, title, unit, _) in enumerate(figures.TRAJECTORIES):
         plotted = output[index]["data"][1]["y"]
         assert table[f"{title} ({unit})"].tolist() == pytest.approx(plotted)
@@ -194,11 +194,11 @@ def test_json_download_is_a_loadable_scenario(tmp_path):
 def test_flywheel_link_switch_changes_the_charts():
     all_on = [lever.key for lever in flywheel.LINKS]
     diagram, charts, _, strip, story = triggered(
-        flywheel.update, "flywheel-links.value", all_on, [], None, {}
+        flywheel.update, "flywheel-links.value", all_on, [], None, "china", {}
     )
     cut = [key for key in all_on if key != "link_economy_government"]
     diagram_cut, charts_cut, message, strip_cut, _ = triggered(
-        flywheel.update, "flywheel-links.value", cut, [], None, {}
+        flywheel.update, "flywheel-links.value", cut, [], None, "china", {}
     )
     government = 3  # second panel (digital government): traces 2 reference, 3 scenario
     assert charts_cut["data"][government]["y"][-1] < charts["data"][government]["y"][-1]
@@ -217,7 +217,7 @@ def test_flywheel_link_switch_changes_the_charts():
 @pytest.mark.parametrize("junk", [None, "x", [None, 5, {"a": 1}], {"k": 1}])
 def test_flywheel_survives_junk(junk):
     diagram, charts, _, strip, _ = triggered(
-        flywheel.update, "flywheel-links.value", junk, junk, junk, junk
+        flywheel.update, "flywheel-links.value", junk, junk, junk, junk, junk
     )
     finite_numbers(strip)
     finite_numbers(charts)
@@ -226,7 +226,13 @@ def test_flywheel_survives_junk(junk):
 def test_loop_button_highlights_its_links():
     all_on = [lever.key for lever in flywheel.LINKS]
     diagram, _, _, strip, _ = triggered(
-        flywheel.update, '{"code":"R3","type":"flywheel-loop"}.n_clicks', all_on, [1], None, {}
+        flywheel.update,
+        '{"code":"R3","type":"flywheel-loop"}.n_clicks',
+        all_on,
+        [1],
+        None,
+        "china",
+        {},
     )
     lit = [trace["text"][0] for trace in diagram["data"] if trace["line"]["color"] == "#e09b00"]
     assert sorted(lit) == ["R3 demand for e-gov", "R3 e-services"]
@@ -245,7 +251,7 @@ def test_loop_button_highlights_its_links():
 def test_clicking_the_strip_highlights_that_loop(click):
     all_on = [lever.key for lever in flywheel.LINKS]
     diagram, _, _, _, _ = triggered(
-        flywheel.update, "flywheel-strip.clickData", all_on, [], click, {}
+        flywheel.update, "flywheel-strip.clickData", all_on, [], click, "china", {}
     )
     lit = sorted(
         trace["text"][0] for trace in diagram["data"] if trace["line"]["color"] == "#e09b00"
@@ -290,8 +296,8 @@ def test_model_page_shows_each_link_with_its_measured_strength_and_evidence_rang
 
 def test_uncertainty_bands_surround_the_lines_and_follow_the_scenario():
     moved = values_with(public_investment=12)
-    with_bands = explore.update(moved, [], 2035, ["on"], IDS, {})
-    without = explore.update(moved, [], 2035, [], IDS, {})
+    with_bands = explore.update(moved, [], 2035, ["on"], "china", IDS, {})
+    without = explore.update(moved, [], 2035, [], "china", IDS, {})
     chart = 5  # GDP per person
     traces = {trace["name"]: trace for trace in with_bands[chart]["data"]}
     assert "This scenario: 5-95 % range" in traces and "Baseline: 5-95 % range" in traces
@@ -303,13 +309,13 @@ def test_uncertainty_bands_surround_the_lines_and_follow_the_scenario():
     base_high = traces["Baseline: 5-95 % range"]["y"]
     assert high[-1] > base_high[-1]  # more public investment lifts the whole band
     for bad in (None, "on", [1], {"on": 1}):
-        output = explore.update(moved, [], 2035, bad, IDS, {})
+        output = explore.update(moved, [], 2035, bad, "china", IDS, {})
         assert not any("range" in trace["name"] for trace in output[chart]["data"])
 
 
 def test_the_waterfall_splits_the_change_among_the_moved_levers():
     values = values_with(public_investment=9.0, policy_dividend=2.0)
-    figure, note = explore.attribution(values, "GDP per capita|2050", IDS)
+    figure, note = explore.attribution(values, "GDP per capita|2050", "china", IDS)
     bars = figure["data"][0]
     assert bars["y"] == ["Public digital investment", "Policy dividend strength", "Total change"]
     assert sum(bars["x"][:-1]) == pytest.approx(bars["x"][-1], rel=1e-9)
@@ -318,16 +324,16 @@ def test_the_waterfall_splits_the_change_among_the_moved_levers():
     assert bars["x"][-1] == pytest.approx(expected, rel=1e-9)
     assert "exact Shapley values" in note
     for bad in (None, 5, "nope|2050", ["GDP per capita|2050"]):
-        figure, _ = explore.attribution(values, bad, IDS)
+        figure, _ = explore.attribution(values, bad, "china", IDS)
         assert figure["data"][0]["y"][-1] == "Total change"
-    empty, note = explore.attribution(DEFAULTS, "GDP per capita|2050", IDS)
+    empty, note = explore.attribution(DEFAULTS, "GDP per capita|2050", "china", IDS)
     assert "Move a slider" in note
 
 
 def test_what_matters_tornado_follows_the_scenario_and_refuses_nothing():
     from dashboard.pages import matters
 
-    figure, message = matters.update("GDP per capita", 2050, {"public_investment": 12})
+    figure, message = matters.update("GDP per capita", 2050, "china", {"public_investment": 12})
     assert "Around your scenario" in message
     labels = figure["data"][1]["y"]
     assert (
@@ -337,5 +343,51 @@ def test_what_matters_tornado_follows_the_scenario_and_refuses_nothing():
     expected = runs.run({"public_investment": 12.0}).frame.loc[2050, "GDP per capita"]
     assert f"{expected:,.3g}" in title
     for outcome, year, current in [(None, None, None), ("nope", 1999, "x"), (5, True, [1])]:
-        figure, message = matters.update(outcome, year, current)
+        figure, message = matters.update(outcome, year, "x", current)
         assert "GDP per person in 2050" in figure["layout"]["title"]["text"]
+
+
+def test_a_region_is_shown_in_its_own_money_with_the_levers_kept():
+    levers = values_with(public_investment=9.0)
+    china = explore.update(levers, [], 2035, [], "china", IDS, {})
+    germany = explore.update(levers, [], 2035, [], "deu", IDS, {})
+    assert germany[0]["layout"]["yaxis"]["title"]["text"].startswith("trillion euros")
+    assert china[0]["layout"]["yaxis"]["title"]["text"].startswith("trillion yuan")
+    assert germany[0]["data"][1]["y"] != china[0]["data"][1]["y"]
+    url = germany[len(figures.TRAJECTORIES) + 2]
+    assert url == "?region=deu&public_investment=9"
+    assert (
+        germany[len(figures.TRAJECTORIES) + 4] == china[len(figures.TRAJECTORIES) + 4]
+    )  # levers kept
+    assert not any(t["name"] == "Observed" for t in germany[3]["data"])  # China's data only
+    expected = runs.run({"public_investment": 9.0}, "deu").frame[
+        "Digital economy value added nominal"
+    ]
+    assert germany[0]["data"][1]["y"] == pytest.approx(expected.tolist(), rel=1e-12)
+    for bad in (None, "../etc", 5, ["deu"], "ZZZ"):
+        output = explore.update(levers, [], 2035, [], bad, IDS, {})
+        assert output[0]["data"][1]["y"] == china[0]["data"][1]["y"]
+
+
+def test_a_link_picks_the_region_on_every_page_and_junk_falls_back():
+    from dashboard.pages import flywheel as flywheel_page
+    from dashboard.pages import matters
+
+    def selector_value(layout):
+        found = []
+
+        def walk(node):
+            if str(getattr(node, "id", "")).endswith("-region"):
+                found.append(node.value)
+            children = getattr(node, "children", None)
+            for child in children if isinstance(children, (list, tuple)) else [children]:
+                if child is not None and not isinstance(child, (str, int, float)):
+                    walk(child)
+
+        walk(layout)
+        return found[0]
+
+    for page in (explore, flywheel_page, matters):
+        assert selector_value(page.layout(region="DEU")) == "deu"
+        assert selector_value(page.layout()) == "china"
+        assert selector_value(page.layout(region="../x")) == "china"
