@@ -4,7 +4,9 @@
 :func:`calibration.country.list_regions` can fit, in worker processes (one per core) or
 on a Dask scheduler, and writes ``calibration/atlas.csv``: one row per country and
 series (n, R², MAPE, Theil's U^M/U^S/U^C), the constants that ended on a bound, the
-warnings, the seconds the fit took, and for a refused country, why.
+warnings, the seconds the fit took, for population and GDP per person in US dollars the
+relative error of the fitted run in 2023 (or the latest year), and for a refused country,
+why.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ COLUMNS = (
     "at_bound",
     "warnings",
     "seconds",
+    "error_2023",
 )
 
 
@@ -78,12 +81,23 @@ def fit_region(iso3: str) -> list[dict]:
     seconds = round(time.monotonic() - started, 1)
     if not result.success:
         return [_refused(iso3, f"the fit did not converge ({result.message})", seconds)]
-    run = simulate(variables=list(WATCHED), params={**setup.fixed, **result.params}).frame
+    run = simulate(
+        variables=[*WATCHED, "Population", "GDP per person in US dollars"],
+        params={**setup.fixed, **result.params},
+    ).frame
     reason = implausible(run)
     if reason:
         return [_refused(iso3, f"implausible fitted path: {reason}", seconds)]
     at_bound = [w.split("'")[1] for w in result.warnings if "ended at a bound" in w]
     others = [w for w in result.warnings if "ended at a bound" not in w]
+    errors = {}
+    for series, variable, scale in (
+        ("population", "Population", 1e6),
+        ("gdp_per_person_usd", "GDP per person in US dollars", 1.0),
+    ):
+        observed = next(s for s in setup.series if s.name == series).observations.values
+        year = 2023 if 2023 in observed.index else int(observed.index.max())
+        errors[series] = run.loc[year, variable] * scale / observed.loc[year] - 1
     rows = []
     for name, stats in result.statistics.items():
         fit = stats["fit"]
@@ -101,6 +115,7 @@ def fit_region(iso3: str) -> list[dict]:
                 "at_bound": "; ".join(at_bound),
                 "warnings": " | ".join(others),
                 "seconds": seconds,
+                "error_2023": round(float(errors[name]), 4) if name in errors else None,
             }
         )
     return rows

@@ -442,6 +442,12 @@ def _calibrate_all(args: argparse.Namespace) -> int:
         f"median {seconds.median():.1f} s per country (worst {seconds.max():.1f} s)"
     )
     print(summary(atlas).to_string())
+    for series, limit in (("population", 0.03), ("gdp_per_person_usd", 0.15)):
+        errors = fitted[fitted["series"] == series]["error_2023"].abs()
+        print(
+            f"{series}: 2023 error within {limit:.0%} for {(errors <= limit).sum()} of "
+            f"{len(errors)} countries (median {errors.median():.1%}, worst {errors.max():.1%})"
+        )
     for _, row in refused.iterrows():
         print(f"  {row['region']}: {row['status']}")
     print(f"Atlas written to {target}")
