@@ -94,3 +94,16 @@ def open_page(driver, url, chart_id="explore-chart-2"):
 
 def severe_logs(driver):
     return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def choose_option(driver, dropdown_id, text):
+    """Open a Dash dropdown and click the option whose text contains ``text``."""
+    driver.find_element(By.CSS_SELECTOR, f"#{dropdown_id}").click()
+    option = wait_until(
+        driver,
+        "return [...document.querySelectorAll('[role=option]')]"
+        ".find(e => e.textContent.includes(arguments[0]))",
+        20,
+        text,
+    )
+    option.click()

@@ -11,6 +11,7 @@ from selenium.webdriver.common.keys import Keys
 from dashboard import figures
 from tests.browser.conftest import (
     chart_trace,
+    choose_option,
     lever_thumb,
     new_driver,
     open_page,
@@ -79,13 +80,7 @@ def test_moving_a_slider_changes_the_scenario_not_the_baseline(driver, server_ur
 def test_preset_sets_sliders_and_charts(driver, server_url):
     open_page(driver, server_url + "/")
     remember(driver, GOVERNMENT_CHART, 1)
-    driver.find_element(By.CSS_SELECTOR, "#explore-preset").click()
-    option = wait_until(
-        driver,
-        "return [...document.querySelectorAll('[role=option]')]"
-        ".find(e => e.textContent.includes('Government-led'))",
-    )
-    option.click()
+    choose_option(driver, "explore-preset", "Government-led")
     wait_until(
         driver,
         'return document.querySelector("div[id=\'{\\"key\\":\\"public_investment\\",'
@@ -285,13 +280,7 @@ def test_what_matters_shows_a_tornado_for_the_scenario(driver, server_url):
 def test_choosing_a_region_keeps_the_levers_and_shows_its_money(driver, server_url):
     open_page(driver, server_url + "/?public_investment=9")
     remember(driver, "explore-chart-0", 1)
-    driver.find_element(By.CSS_SELECTOR, "#explore-region").click()
-    option = wait_until(
-        driver,
-        "return [...document.querySelectorAll('.dash-dropdown-option[role=option]')]"
-        ".find(e => e.textContent.includes('Germany'))",
-    )
-    option.click()
+    choose_option(driver, "explore-region", "Germany")
     wait_until(driver, "return window.location.search.includes('region=deu')")
     wait_changed(driver, "explore-chart-0", 1)
     assert "public_investment=9" in driver.execute_script("return window.location.search")
