@@ -22,6 +22,7 @@ from calibration.series import Param, Series
 from calibration.stats import fit_statistics, forecast_statistics, naive_trend
 from flywheel import simulate
 from flywheel.baselines import DEFAULT_BASELINE
+from flywheel.errors import InputError
 from flywheel.simulate import simulate_many
 
 CORRELATION_WARNING = 0.9
@@ -203,6 +204,8 @@ class CalibrationResult:
     fixed: dict[str, float] = field(default_factory=dict)
     #: What the result is of: region, currency, borrowed constants, notes (for reports).
     meta: dict = field(default_factory=dict)
+    #: Observations against constants, and the Jacobian's rank and condition number.
+    identifiability: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Everything but the run itself, JSON-ready (NaN written as null)."""
@@ -224,6 +227,7 @@ class CalibrationResult:
                 "seed": self.seed,
                 "holdout": self.holdout,
                 "fitted_on": self.fitted_on,
+                "identifiability": self.identifiability,
                 "fixed": self.fixed,
                 **self.meta,
                 "objective": self.objective,
@@ -250,6 +254,23 @@ class CalibrationResult:
                 },
             }
         )
+
+
+def _identifiability(observations: int, params: list[Param], jacobian) -> dict:
+    """How much the data can say: observations per constant, the Jacobian's rank and condition."""
+    found = {
+        "observations": int(observations),
+        "constants": len(params),
+        "with_priors": sum(p.has_prior for p in params),
+    }
+    if jacobian is not None and np.all(np.isfinite(jacobian)) and jacobian.size:
+        data_rows = jacobian[:observations]  # the prior rows are not data
+        found["jacobian_rank"] = int(np.linalg.matrix_rank(data_rows))
+        singular = np.linalg.svd(data_rows, compute_uv=False)
+        found["condition_number"] = (
+            float(singular[0] / singular[-1]) if singular[-1] > 0 else math.inf
+        )
+    return found
 
 
 def _uncertainty(objective: Objective, jacobian: np.ndarray, residuals: np.ndarray, x: np.ndarray):
@@ -345,6 +366,12 @@ def calibrate(
     if method not in ("local", "global"):
         raise ValueError("method must be 'local' or 'global'")
     objective = Objective(series, params, holdout, baseline, progress, fixed)
+    observations = sum(len(years) for years in objective.fitted.values())
+    if observations < len(params):
+        raise InputError(
+            f"{observations} observations cannot identify {len(params)} constants: "
+            "bring more data or fit fewer constants"
+        )
     start = time.monotonic()
     x0 = objective.normalise({p.name: p.initial for p in params})
     message = ""
@@ -421,4 +448,5 @@ def calibrate(
         series=series,
         fitted_on=baseline or DEFAULT_BASELINE,
         fixed=dict(fixed or {}),
+        identifiability=_identifiability(observations, params, jacobian if success else None),
     )

@@ -29,6 +29,10 @@ def _fmt(value, digits=3) -> str:
     return f"{value:.{digits}g}" if isinstance(value, float) else str(value)
 
 
+def _condition(value) -> str:
+    return "infinite" if value is None or not math.isfinite(value) else f"{value:.3g}"
+
+
 def text_report(result: CalibrationResult) -> str:
     """A plain-text summary for the terminal."""
     lines = [
@@ -54,6 +58,20 @@ def text_report(result: CalibrationResult) -> str:
             row += f"   {_fmt(hold['MAPE']) if hold else 'no data':>13s}  {_fmt(hold['RMSE']) if hold else '':>5s}"
         lines.append(row)
     lines += forecast_table(result)
+    ident = result.identifiability
+    if ident:
+        line = (
+            f"\nWhat the data can identify: {ident['observations']} observations for "
+            f"{ident['constants']} constants ({ident['with_priors']} with a prior from evidence)"
+        )
+        if "jacobian_rank" in ident:
+            line += (
+                f"; the data's Jacobian has rank {ident['jacobian_rank']} of {ident['constants']}"
+                f", condition number {_condition(ident['condition_number'])}"
+            )
+            if ident["jacobian_rank"] < ident["constants"]:
+                line += " (the data alone cannot tell every constant apart: priors and bounds decide the rest)"
+        lines.append(line)
     lines += ["", "Parameters (estimate +- standard error; range)"]
     for name, value in result.params.items():
         low, high = result.bounds[name]

@@ -173,3 +173,26 @@ def test_a_population_member_that_breaks_the_model_costs_infinity(monkeypatch):
     monkeypatch.setattr(objective, "batch", with_a_broken_member)
     costs = objective.costs(np.array([[0.2, 0.4, 0.6], [0.5, 0.5, 0.5]]))
     assert np.isfinite(costs[[0, 2]]).all() and costs[1] == np.inf
+
+
+def test_the_report_says_what_the_data_can_identify():
+    from calibration.report import text_report
+
+    result = calibrate(synthetic_series(), PARAMS, baseline="model")
+    ident = result.identifiability
+    assert ident["observations"] == 9 and ident["constants"] == 2 and ident["with_priors"] == 0
+    assert ident["jacobian_rank"] == 2 and 1 <= ident["condition_number"] < 1e6
+    assert "9 observations for 2 constants" in text_report(result)
+    assert result.to_dict()["identifiability"]["jacobian_rank"] == 2
+
+
+def test_fewer_observations_than_constants_are_refused():
+    from flywheel import InputError
+
+    three_points = synthetic_series(years=[2006, 2010, 2014])
+    params = PARAMS + [
+        Param("Adoption innovation rate", 0.001, 0.3, 0.02, "test"),
+        Param("Catch up rate", 0.0, 0.08, 0.02, "test"),
+    ]
+    with pytest.raises(InputError, match="3 observations cannot identify 4 constants"):
+        calibrate(three_points, params, baseline="model")
