@@ -140,6 +140,8 @@ def create_app() -> dash.Dash:
         suppress_callback_exceptions=True,
         update_title=None,
     )
+    # the interface is in English: say so, for screen readers and translation tools
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
     for page in PAGES:
         importlib.import_module(page)
     app.layout = _layout

@@ -254,3 +254,8 @@ def test_twenty_users_at_once_see_only_their_own_results(server_url, dependencie
     assert all(
         not math.isnan(y) for answers in results.values() for answer in answers for y in answer
     )
+
+
+def test_pages_declare_their_language(server_url):
+    for path in ("/", "/flywheel", "/matters", "/calibration", "/model"):
+        assert '<html lang="en">' in requests.get(server_url + path, timeout=10).text
