@@ -74,7 +74,12 @@ def _valid_item(item) -> bool:
     return isinstance(item, dict) and "id" in item and isinstance(item.get("property"), str)
 
 
-def _matches(declared: list[dict], sent) -> bool:
+def _matches(declared: list[dict], sent, property_of=lambda name: name) -> bool:
+    """``sent`` has one well-shaped item per declared one, with its id and property.
+
+    ``property_of`` normalises a sent property name before the comparison (outputs of
+    ``allow_duplicate`` callbacks carry an ``@hash`` suffix).
+    """
     if not isinstance(sent, list) or len(sent) != len(declared):
         return False
     for spec, item in zip(declared, sent, strict=True):
@@ -86,7 +91,7 @@ def _matches(declared: list[dict], sent) -> bool:
         elif (
             not _valid_item(item)
             or item["id"] != spec["id"]
-            or item.get("property") != spec["property"]
+            or property_of(item["property"]) != spec["property"]
         ):
             return False
     return True
@@ -104,24 +109,8 @@ def _declared_outputs(output: str) -> list[dict]:
 
 def _outputs_match(output: str, sent) -> bool:
     """Dash indexes ``outputs`` by the declaration; a different count or shape is refused."""
-    declared = _declared_outputs(output)
-    if not output.startswith(".."):
-        sent = [sent]
-    if not isinstance(sent, list) or len(sent) != len(declared):
-        return False
-    for spec, item in zip(declared, sent, strict=True):
-        if _is_wildcard(spec["id"]):
-            if not isinstance(item, list) or not all(
-                _valid_item(x) and isinstance(x["id"], dict) for x in item
-            ):
-                return False
-        elif (
-            not _valid_item(item)
-            or item["id"] != spec["id"]
-            or item["property"].split("@")[0] != spec["property"]
-        ):
-            return False
-    return True
+    sent = sent if output.startswith("..") else [sent]
+    return _matches(_declared_outputs(output), sent, lambda name: name.split("@")[0])
 
 
 def _same_components_everywhere(body: dict, spec: dict) -> bool:
