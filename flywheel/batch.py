@@ -33,14 +33,15 @@ _MISSING = object()
 _CONTROL = ("initial_time", "final_time", "time_step", "saveper")
 
 
-def _raw(function):
+def raw_function(function):
+    """A translated model function without pysd's caching wrappers."""
     while hasattr(function, "__wrapped__"):
         function = function.__wrapped__
     return function
 
 
-def _vector_float(value):
-    """The translated code wraps some results in ``float()``; keep arrays of members."""
+def vector_float(value):
+    """The translated code wraps some results in ``float()``; keep arrays (members, steps)."""
     if isinstance(value, np.ndarray) and value.ndim:
         return value
     if isinstance(value, xr.DataArray) and value.ndim:
@@ -55,8 +56,11 @@ def _branch(function):
         return np.nan
 
 
-def _batch_if(condition, if_true, if_false):
-    """Vensim's IF THEN ELSE over members: the branch each member's condition picks."""
+def vector_if(condition, if_true, if_false):
+    """Vensim's IF THEN ELSE over arrays (members, time steps): the branch each element picks.
+
+    A branch is evaluated only when some element takes it.
+    """
     if isinstance(condition, np.ndarray) and condition.ndim:
         if condition.all():
             return if_true()
@@ -153,7 +157,7 @@ class BatchEngine:
         self._globals = dict(vars(module))
         namespace = dict(model._namespace)
         self._functions = {
-            py: _raw(getattr(module, py))
+            py: raw_function(getattr(module, py))
             for py in set(namespace.values()) | set(_CONTROL)
             if callable(getattr(module, py, None))
         }
@@ -266,8 +270,8 @@ class BatchEngine:
             else:
                 kind = self._cache_type.get(name) or "step"
                 scope[name] = remembered(name, rebound(function), kind)
-        scope["if_then_else"] = _batch_if
-        scope["float"] = _vector_float
+        scope["if_then_else"] = vector_if
+        scope["float"] = vector_float
 
         parts = {}
         for name, element in self._statefuls.items():
@@ -277,7 +281,7 @@ class BatchEngine:
                 parts[name] = (kind, rebound(element.init_func), condition, actual)
 
                 def sample(name=name, condition=condition, actual=actual):
-                    return _batch_if(condition(), actual, lambda: context.states[name])
+                    return vector_if(condition(), actual, lambda: context.states[name])
 
                 scope[name] = sample
             else:
@@ -338,7 +342,7 @@ class BatchEngine:
             # others are recomputed from the stocks updated so far
             context.step = dict(kept)
             state = context.states[name]
-            sampled = _batch_if(first(), second, lambda state=state: state)
+            sampled = vector_if(first(), second, lambda state=state: state)
             context.states[name] = state * 0 + sampled
             for key in (context.step.keys() - kept.keys()) & self._cached:
                 kept[key] = context.step[key]

@@ -32,6 +32,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from flywheel.batch import raw_function, vector_float, vector_if
 from flywheel.engine import Engine
 from flywheel.loops import direct_inputs, load_loops
 from flywheel.scenarios import Scenario
@@ -270,25 +271,10 @@ class _Values:
         return self.value
 
 
-def _vector_if(condition, if_true, if_false):
-    return np.where(condition, if_true(), if_false())
-
-
-def _vector_float(value):
-    """Pysd wraps numpy results in float(); over arrays of time steps keep the array."""
-    return value if isinstance(value, np.ndarray) and value.ndim else float(value)
-
-
-def _raw(function):
-    while hasattr(function, "__wrapped__"):
-        function = function.__wrapped__
-    return function
-
-
 def _array_scope(components, times: np.ndarray) -> dict:
     """The translated model's globals, made to work over arrays of time steps."""
     scope = dict(vars(components))
-    scope.update(if_then_else=_vector_if, float=_vector_float, time=_Values(times))
+    scope.update(if_then_else=vector_if, float=vector_float, time=_Values(times))
     return scope
 
 
@@ -296,7 +282,7 @@ def _vectorised(function, scope_base: dict, stand_ins: dict):
     """``function`` (a model equation) with some of the functions it calls replaced."""
     scope = dict(scope_base)
     scope.update(stand_ins)
-    return types.FunctionType(_raw(function).__code__, scope)
+    return types.FunctionType(raw_function(function).__code__, scope)
 
 
 def all_values(engine, graph: nx.DiGraph, components, frame: pd.DataFrame) -> dict[str, np.ndarray]:
