@@ -15,22 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.stats import qmc
 
-from flywheel.levers import load_levers
+from flywheel.levers import load_levers, policy_levers
 from flywheel.scenarios import Scenario
 from flywheel.simulate import engine, simulate
 
 GROWTH_VARIABLE = "Real GDP per capita"
 #: Tolerance on declared ranges (Euler steps land a hair past a ceiling only by rounding).
 RANGE_SLACK = 1e-9
-
-#: Lever groups that are not policy: when levers act, facilitator experiments, what-ifs.
-NOT_POLICY = ("Timing", "Links", "Shock")
-
-
-def policy_levers() -> list:
-    """Levers a policymaker sets (not timing, links or the shock)."""
-    return [lever for lever in load_levers() if lever.group not in NOT_POLICY]
-
 
 def corner_cases() -> dict[str, dict[str, float]]:
     """The corners of the lever box and each lever alone at each end.

@@ -38,6 +38,11 @@ class Posterior:
     high: np.ndarray
     held: dict[str, float] = field(default_factory=dict)
 
+    def interval(self, z: float) -> tuple[np.ndarray, np.ndarray]:
+        """Each constant's estimate -+ ``z`` standard errors, cut to its calibration range."""
+        sd = np.sqrt(np.diag(self.covariance))
+        return np.maximum(self.low, self.mean - z * sd), np.minimum(self.high, self.mean + z * sd)
+
     def sample(self, members: int, seed: int = 0) -> tuple[pd.DataFrame, int]:
         """``members`` draws inside the ranges; also the number of draws that were redrawn.
 

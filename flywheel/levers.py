@@ -225,3 +225,18 @@ def load_levers(path: Path = LEVERS_FILE) -> LeverTable:
     model = engine()
     table.check_against_model(model.variables, model.defaults)
     return table
+
+
+#: Lever groups that are not policy: when levers act, facilitator experiments, what-ifs.
+NOT_POLICY = ("Timing", "Links", "Shock")
+
+
+def policy_levers() -> list[Lever]:
+    """Levers a policymaker sets (not timing, links or the shock).
+
+    Examples
+    --------
+    >>> "policy_start_year" in [lever.key for lever in policy_levers()]
+    False
+    """
+    return [lever for lever in load_levers() if lever.group not in NOT_POLICY]

@@ -31,7 +31,7 @@ from SALib.sample import sobol as sobol_sample
 from flywheel.distribute import CHUNK, run_members
 from flywheel.ensemble import posterior
 from flywheel.errors import InputError
-from flywheel.levers import load_levers
+from flywheel.levers import policy_levers
 from flywheel.scenarios import Scenario
 from flywheel.simulate import batch_engine, engine, model_params
 
@@ -45,7 +45,6 @@ DEFAULT_OUTPUTS = (
     ("Digital Society Adoption", 2050),
     ("Regional development index", 2050),
 )
-NOT_POLICY = ("Timing", "Links", "Shock")
 
 
 @dataclass(frozen=True)
@@ -67,15 +66,12 @@ def factors(which: str = "constants", baseline: str | None = None) -> list[Facto
     found = []
     if which in ("constants", "both"):
         spread = posterior(baseline)
-        sd = np.sqrt(np.diag(spread.covariance))
-        for index, name in enumerate(spread.names):
-            low = max(spread.low[index], spread.mean[index] - 2 * sd[index])
-            high = min(spread.high[index], spread.mean[index] + 2 * sd[index])
+        for name, low, high in zip(spread.names, *spread.interval(2.0), strict=True):
             if high > low:
                 found.append(Factor(name, name, float(low), float(high), "constant"))
     if which in ("levers", "both"):
-        for lever in load_levers():
-            if lever.group not in NOT_POLICY and lever.max > lever.min:
+        for lever in policy_levers():
+            if lever.max > lever.min:
                 found.append(
                     Factor(
                         lever.name,
@@ -253,15 +249,14 @@ def swings(
     """
     scenario = Scenario.from_levers(levers or {})
     spread = posterior(baseline)
-    sd = np.sqrt(np.diag(spread.covariance))
-    rows = []
-    for index, name in enumerate(spread.names):
-        low = max(spread.low[index], spread.mean[index] - 1.645 * sd[index])
-        high = min(spread.high[index], spread.mean[index] + 1.645 * sd[index])
-        rows.append((name, name, "uncertain constant", low, high))
-    for lever in load_levers():
-        if lever.group not in NOT_POLICY:
-            rows.append((lever.name, lever.label, "policy lever", lever.min, lever.max))
+    rows = [
+        (name, name, "uncertain constant", float(low), float(high))
+        for name, low, high in zip(spread.names, *spread.interval(1.645), strict=True)
+    ]
+    rows += [
+        (lever.name, lever.label, "policy lever", lever.min, lever.max)
+        for lever in policy_levers()
+    ]
     base, _ = model_params(scenario, None, baseline)
     members = 2 * len(rows) + 1
     params: dict[str, float | np.ndarray] = dict(base)
