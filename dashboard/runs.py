@@ -17,6 +17,7 @@ from dashboard.state import DEFAULT_REGION
 from flywheel import RunResult, Scenario, simulate
 from flywheel.baselines import load_baseline
 from flywheel.ensemble import ensemble_params, posterior
+from flywheel.results import in_currency
 from flywheel.simulate import DEFAULT_VARIABLES, engine, model_params
 
 #: Variables the dashboard draws, on top of the CLI's default outputs.
@@ -46,7 +47,7 @@ def _run(levers: tuple[tuple[str, float], ...], region: str) -> RunResult:
     # concurrent users' runs within a few milliseconds are evaluated as one batch
     frame = batcher().submit(values, variables).member(0)[variables]
     currency = currency_of(region)
-    units = {name: engine().variables[name].units.replace("yuan", currency) for name in variables}
+    units = {name: in_currency(engine().variables[name].units, currency) for name in variables}
     return RunResult(
         frame=frame,
         units=units,
@@ -69,7 +70,7 @@ def run(levers: dict[str, float], region: str = DEFAULT_REGION) -> RunResult:
 
 def currency_of(region: str) -> str:
     """The currency a region's money is shown in ("yuan" for China)."""
-    return str(load_baseline(region).info.get("currency") or "yuan")
+    return load_baseline(region).currency
 
 
 @lru_cache(maxsize=16)

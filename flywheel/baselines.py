@@ -35,6 +35,11 @@ class Baseline:
     region: str = ""
     info: dict = field(default_factory=dict)
 
+    @property
+    def currency(self) -> str:
+        """The currency the region's money is in ("yuan" unless the baseline says)."""
+        return str(self.info.get("currency") or "yuan")
+
 
 def baseline_names() -> list[str]:
     """Names of the calibrated baselines shipped or saved in ``models/calibrated``."""

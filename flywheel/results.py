@@ -30,6 +30,17 @@ MAIN_LINES = (
 STAGES = {1: "primary", 2: "growth", 3: "transformation"}
 
 
+def in_currency(unit: str, currency: str) -> str:
+    """A unit of the model file (money in yuan) with the region's currency instead.
+
+    Examples
+    --------
+    >>> in_currency("trillion yuan/Year", "euros")
+    'trillion euros/Year'
+    """
+    return unit.replace("yuan", currency)
+
+
 @dataclass
 class RunResult:
     """One simulation: ``frame`` (index: year, columns: model variables), units, scenario."""
@@ -79,7 +90,7 @@ class RunResult:
         for variable, label, scale, unit in MAIN_LINES:
             if variable not in self.frame:
                 continue
-            row = {"main line": label, "unit": unit.replace("yuan", self.currency)}
+            row = {"main line": label, "unit": in_currency(unit, self.currency)}
             for year in years:
                 row[str(year)] = self.frame.loc[year, variable] * scale
             if baseline is not None:

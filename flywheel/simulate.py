@@ -11,7 +11,7 @@ from flywheel.batch import BatchResult
 from flywheel.errors import InputError
 from flywheel.levers import load_levers, parse_number
 from flywheel.model import batch_engine, engine
-from flywheel.results import RunResult
+from flywheel.results import RunResult, in_currency
 from flywheel.scenarios import Scenario
 
 __all__ = [
@@ -184,13 +184,8 @@ def simulate(
     values, calibrated = model_params(scenario, params, baseline)
     columns = [model.variable(name).name for name in (variables or DEFAULT_VARIABLES)]
     frame = model.run(values, columns, time_step=time_step)
-    currency = str(calibrated.info.get("currency") or "yuan")
-    units = {
-        name: model.variables[name].units.replace("yuan", currency)
-        if currency != "yuan" and "USD/" not in model.variables[name].units
-        else model.variables[name].units
-        for name in columns
-    }
+    currency = calibrated.currency
+    units = {name: in_currency(model.variables[name].units, currency) for name in columns}
     return RunResult(
         frame=frame, units=units, scenario=scenario, baseline=calibrated.name, currency=currency
     )

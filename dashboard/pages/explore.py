@@ -12,6 +12,7 @@ from dash.exceptions import PreventUpdate
 from dashboard import figures, runs, state
 from dashboard.components import graph, region_selector, remember_region
 from flywheel import InputError, load_levers
+from flywheel.results import in_currency
 from flywheel.scenarios import load_scenario, preset_names
 
 LEVER = "explore-lever"
@@ -318,7 +319,7 @@ def update(values, compare, cost_year, show_bands, region, ids, saved):
         figures.trajectory_figure(
             variable,
             title,
-            unit.replace("yuan", currency),
+            in_currency(unit, currency),
             scale,
             result,
             base,
@@ -367,7 +368,7 @@ def _saved(saved, names) -> list[tuple[str, dict[str, float]]]:
 def _cards(numbers: dict, currency: str = "yuan") -> list:
     cards = []
     for name, (label, scale, value_fmt, delta_fmt) in CARD_FORMATS.items():
-        value_fmt = value_fmt.replace("yuan", currency)
+        value_fmt = in_currency(value_fmt, currency)
         rows = [
             html.Div(
                 [
@@ -452,7 +453,7 @@ def attribution(values, line, region, ids):
     label, scale, unit = ATTRIBUTION_LINES[key]
     variable, year = key.split("|")
     split = runs.attribution(state.changed_levers(levers), region)
-    unit = unit.replace("yuan", runs.currency_of(region))
+    unit = in_currency(unit, runs.currency_of(region))
     if split.shares.empty:
         return (
             figures.waterfall_figure({}, 0.0, label, unit),

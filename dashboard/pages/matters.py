@@ -7,6 +7,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures, runs, state
 from dashboard.components import graph, region_selector, remember_region
+from flywheel.results import in_currency
 
 #: Outcomes the tornado can explain: model variable -> (label, scale, unit).
 OUTCOMES = {
@@ -81,7 +82,7 @@ def update(outcome, year, region, current):
     levers, problems = state.clean_lever_dict(current)
     messages += problems
     label, scale, unit = OUTCOMES[outcome]
-    unit = unit.replace("yuan", runs.currency_of(region))
+    unit = in_currency(unit, runs.currency_of(region))
     table = runs.swings(state.changed_levers(levers), outcome, year, region)
     centre = table.attrs["centre"] * scale
     title = f"{label} in {year}: {centre:,.3g} {unit} in this scenario"
