@@ -20,14 +20,6 @@ from gunicorn.app.base import BaseApplication
 from dashboard import security, state
 from flywheel.errors import InputError
 
-#: Navigation link ids (``nav-<module>``) and the paths they lead to.
-NAV_PAGES = {
-    "explore": "/",
-    "flywheel": "/flywheel",
-    "matters": "/matters",
-    "calibration": "/calibration",
-    "model": "/model",
-}
 PAGES = (
     "dashboard.pages.explore",
     "dashboard.pages.flywheel",
@@ -44,16 +36,20 @@ KEEPALIVE_SECONDS = 30
 MAX_REQUEST_BYTES = 512 * 1024
 
 
-def _layout():
+def _nav_pages() -> dict[str, str]:
+    """Navigation link id (``nav-<module>``) -> path, in the pages' order."""
     pages = [page for page in dash.page_registry.values() if page.get("order") is not None]
-    nav = [
-        dcc.Link(
-            page["name"],
-            href=page["relative_path"],
-            className="nav-link",
-            id=f"nav-{page['module'].split('.')[-1]}",
-        )
+    return {
+        f"nav-{page['module'].split('.')[-1]}": page["relative_path"]
         for page in sorted(pages, key=lambda page: page["order"])
+    }
+
+
+def _layout():
+    names = {page["relative_path"]: page["name"] for page in dash.page_registry.values()}
+    nav = [
+        dcc.Link(names[path], href=path, className="nav-link", id=link)
+        for link, path in _nav_pages().items()
     ]
     return html.Div(
         id="app-root",
@@ -81,15 +77,16 @@ def _layout():
     )
 
 
-@callback(
-    [Output(f"nav-{module}", "href") for module in NAV_PAGES],
-    Input("region", "data"),
-)
-def nav_links(region):
+def _register_nav_links() -> None:
     """Navigation carries the chosen region to every page (``/flywheel?region=deu``)."""
-    region = state.clean_region(region)
-    query = "" if region == state.DEFAULT_REGION else f"?region={region}"
-    return [f"{path}{query}" for path in NAV_PAGES.values()]
+    paths = _nav_pages()
+
+    def nav_links(region):
+        region = state.clean_region(region)
+        query = "" if region == state.DEFAULT_REGION else f"?region={region}"
+        return [f"{path}{query}" for path in paths.values()]
+
+    callback([Output(link, "href") for link in paths], Input("region", "data"))(nav_links)
 
 
 @callback(
@@ -144,6 +141,7 @@ def create_app() -> dash.Dash:
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
     for page in PAGES:
         importlib.import_module(page)
+    _register_nav_links()  # the links are known once the pages are registered
     app.layout = _layout
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.server.before_request(lambda: security.check_callback_request(app.callback_map))
