@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from flywheel.batch import BatchResult
+from flywheel.batch import BatchResult, shared_or_array
 from flywheel.model import batch_engine, engine
 
 #: How long the worker waits after the first queued job for others to join it: short when
@@ -162,7 +162,7 @@ def _concatenate(jobs: list[Job]) -> dict[str, float | np.ndarray]:
             for job in jobs
         ]
         column = np.concatenate(parts)
-        merged[name] = float(column[0]) if np.all(column == column[0]) else column
+        merged[name] = shared_or_array(column)
     return merged
 
 

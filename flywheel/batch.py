@@ -76,6 +76,19 @@ def vector_if(condition, if_true, if_false):
     return if_true() if condition else if_false()
 
 
+def shared_or_array(values: np.ndarray) -> float | np.ndarray:
+    """One number when every member has the same value, else the members' array.
+
+    Constants that are plain numbers keep the batch's arithmetic scalar where it can be.
+
+    Examples
+    --------
+    >>> shared_or_array(np.array([2.0, 2.0])), shared_or_array(np.array([1.0, 2.0]))
+    (2.0, array([1., 2.]))
+    """
+    return float(values[0]) if np.all(values == values[0]) else values
+
+
 def _as_member_array(value):
     """Member arrays as an xarray dimension, for equations over subscripts."""
     if isinstance(value, np.ndarray) and value.ndim == 1:

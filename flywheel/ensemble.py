@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from flywheel.baselines import load_baseline
-from flywheel.batch import BatchResult
+from flywheel.batch import BatchResult, shared_or_array
 from flywheel.distribute import CHUNK, run_members
 from flywheel.errors import InputError
 from flywheel.scenarios import Scenario
@@ -138,7 +138,7 @@ def ensemble_params(
     stacked: dict[str, float | np.ndarray] = dict(values)
     for name in draws.columns:
         column = draws[name].to_numpy(dtype=float)
-        stacked[engine().variable(name).name] = column if np.ptp(column) > 0 else float(column[0])
+        stacked[engine().variable(name).name] = shared_or_array(column)
     return stacked
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from flywheel.baselines import load_baseline
-from flywheel.batch import BatchResult
+from flywheel.batch import BatchResult, shared_or_array
 from flywheel.errors import InputError
 from flywheel.levers import load_levers, parse_number
 from flywheel.model import batch_engine, engine
@@ -71,7 +71,7 @@ def stack_members(members: Sequence[Mapping[str, float]]) -> dict[str, float | n
         values = np.array(
             [float(member.get(name, model.defaults[real])) for member in members], dtype=float
         )
-        stacked[real] = float(values[0]) if np.all(values == values[0]) else values
+        stacked[real] = shared_or_array(values)
     return stacked
 
 
