@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -206,10 +207,9 @@ def region(iso3: str) -> Region:
         raise InputError(f"--region {iso3}: no World Bank population and GDP for 2005")
     lcu = _series_of("selected_countries_gdp_lcu.csv", iso3, "gdp_lcu")
     china = load_baseline("china")
-    china_run = simulate(variables=["GDP"], baseline="china").frame
     if lcu is not None and 2005 not in lcu.index:
         lcu = None
-    fixed, notes = _levels(iso3, population, usd, lcu, china.params, china_run)
+    fixed, notes = _levels(iso3, population, usd, lcu, china.params)
     currency = CURRENCIES.get(iso3, "US dollars") if lcu is not None else "US dollars"
     per_person = (usd / population).dropna()
     series = [
@@ -260,7 +260,13 @@ def _series(name, label, variable, scale, values, path, error=0.05) -> Series:
     return Series(name, label, variable, scale, 1.0, observations, error=error)
 
 
-def _levels(iso3, population, usd, lcu, china_params, china_run):
+@lru_cache(maxsize=1)
+def _china_gdp_2005() -> float:
+    """China's 2005 GDP in its calibrated run: the yardstick the amounts of money scale by."""
+    return float(simulate(variables=["GDP"], baseline="china").frame.loc[2005, "GDP"])
+
+
+def _levels(iso3, population, usd, lcu, china_params):
     """The country's fixed constants, from its own data; and notes on how."""
     notes = []
     if lcu is not None:
@@ -284,7 +290,7 @@ def _levels(iso3, population, usd, lcu, china_params, china_run):
     if lcu is not None and deflator is not None and len(deflator[deflator.index > 2005]):
         later = deflator[deflator.index > 2005]
         fixed["GDP deflator growth"] = float(np.mean(np.log1p(later.to_numpy() / 100)))
-    china_gdp = float(china_run.loc[2005, "GDP"])
+    china_gdp = _china_gdp_2005()
     defaults = engine().defaults
     for name in SCALED:
         fixed[name] = china_params.get(name, defaults[name]) * gdp_2005 / china_gdp
