@@ -118,12 +118,13 @@ WIDER = {
         0.1,
         0.5,
         0.25,
-        "Investment share of GDP: about 20-30 % in most economies, 40-44 % in China (World "
-        "Bank NE.GDI.TOTL.ZS).",
+        "Investment share of GDP: 40-44 % in China (the model file's comment); in most "
+        "economies lower.",
         prior=0.25,
         prior_sd=0.07,
-        source="World Bank WDI gross capital formation, % of GDP: world median about 23 % "
-        "in 2005-2023",
+        source="assumption: a typical investment share of 25 % +- 7 % (range 11-39 % at two "
+        "standard deviations); the series that would source it, World Bank NE.GDI.TOTL.ZS "
+        "(gross capital formation, % of GDP), is not among the bundled data",
     ),
     "Catch up rate": Param(
         "Catch up rate",
