@@ -74,6 +74,18 @@ def _valid_item(item) -> bool:
     return isinstance(item, dict) and "id" in item and isinstance(item.get("property"), str)
 
 
+def _fits_pattern(component_id, pattern: dict) -> bool:
+    """A component id matches a wildcard id: same keys, same values except wildcards."""
+    return (
+        isinstance(component_id, dict)
+        and component_id.keys() == pattern.keys()
+        and all(
+            isinstance(wanted, list) or component_id[key] == wanted
+            for key, wanted in pattern.items()
+        )
+    )
+
+
 def _matches(declared: list[dict], sent, property_of=lambda name: name) -> bool:
     """``sent`` has one well-shaped item per declared one, with its id and property.
 
@@ -84,9 +96,13 @@ def _matches(declared: list[dict], sent, property_of=lambda name: name) -> bool:
         return False
     for spec, item in zip(declared, sent, strict=True):
         if _is_wildcard(spec["id"]):
-            if not isinstance(item, list) or not all(_valid_item(x) for x in item):
-                return False
-            if any(not isinstance(x["id"], dict) for x in item):
+            pattern = json.loads(spec["id"])
+            if not isinstance(item, list) or not all(
+                _valid_item(x)
+                and _fits_pattern(x["id"], pattern)
+                and property_of(x["property"]) == spec["property"]
+                for x in item
+            ):
                 return False
         elif (
             not _valid_item(item)
