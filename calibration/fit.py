@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,13 @@ from flywheel.errors import InputError
 from flywheel.simulate import simulate_many
 
 CORRELATION_WARNING = 0.9
+#: Eigenvalues of J'J below this share of the largest are directions the data cannot see.
+NULL_TOLERANCE = 1e-12
+#: A constant whose standard error exceeds this share of its range is not identified by
+#: the data: it is held at its prior (or starting value) and the rest are fitted again.
+UNIDENTIFIED_SHARE = 0.5
+#: Each fitted series needs this many observations over at least this many years.
+MIN_OBSERVATIONS, MIN_SPAN = 3, 3
 #: Relative step of the forward-difference Jacobian (in the [0, 1]-normalised space).
 DIFF_STEP = 1e-4
 
@@ -200,6 +207,9 @@ class CalibrationResult:
     #: The baseline whose other constants were in force during the fit ("model": the
     #: model file's own); a run from this result starts from it (flywheel.baselines).
     fitted_on: str = "model"
+    #: Constants the data could not identify, held at their prior or starting value
+    #: (name -> {"value": ..., "basis": ...}); they are in ``params`` too.
+    held: dict[str, dict] = field(default_factory=dict)
     #: Constants set for every run and not fitted (a region's levels from its data).
     fixed: dict[str, float] = field(default_factory=dict)
     #: What the result is of: region, currency, borrowed constants, notes (for reports).
@@ -228,6 +238,7 @@ class CalibrationResult:
                 "holdout": self.holdout,
                 "fitted_on": self.fitted_on,
                 "identifiability": self.identifiability,
+                "held": self.held,
                 "fixed": self.fixed,
                 **self.meta,
                 "objective": self.objective,
@@ -296,6 +307,10 @@ def _uncertainty(objective: Objective, jacobian: np.ndarray, residuals: np.ndarr
             )
         cov = np.linalg.pinv(jtj) * variance * np.outer(objective.span[free], objective.span[free])
         sd_free = np.sqrt(np.clip(np.diag(cov), 0, None))
+        # pinv gives a direction the data cannot see zero variance: it is infinite
+        eigen, vectors = np.linalg.eigh(jtj)
+        null = vectors[:, eigen <= max(eigen.max(), 0.0) * NULL_TOLERANCE]
+        sd_free[np.any(np.abs(null) > 0.1, axis=1)] = math.inf
         sd[free] = sd_free
         with np.errstate(invalid="ignore", divide="ignore"):
             corr[np.ix_(free, free)] = np.clip(cov / np.outer(sd_free, sd_free), -1, 1)
@@ -327,7 +342,7 @@ def _forecast(model, observed, holdout, later_years) -> dict:
     }
 
 
-def calibrate(
+def _fit_once(
     series: list[Series],
     params: list[Param],
     method: str = "local",
@@ -338,40 +353,9 @@ def calibrate(
     max_evaluations: int = 2000,
     fixed: dict[str, float] | None = None,
 ) -> CalibrationResult:
-    """Fit ``params`` to ``series``.
-
-    Parameters
-    ----------
-    series, params : lists
-        What to fit to and what to estimate (see :mod:`calibration.series`).
-    method : {"local", "global"}
-        ``local``: bounded trust-region least squares from the initial values;
-        ``global``: seeded differential evolution over the bounds, then ``local``.
-    seed : int
-        Seed of the global search (the local fit is deterministic).
-    holdout : int, optional
-        Fit only years up to ``holdout``; report errors on the later years.
-    baseline : str, optional
-        Calibrated baseline whose other constants stay in force (``None``: the default).
-
-    Examples
-    --------
-    >>> from calibration.series import load_params, load_series
-    >>> wanted = ("Government building rate", "Initial digital government")
-    >>> params = [p for p in load_params() if p.name in wanted]
-    >>> result = calibrate(load_series(only=["egdi"]), params, max_evaluations=40)
-    >>> sorted(result.params)
-    ['Government building rate', 'Initial digital government']
-    """
-    if method not in ("local", "global"):
-        raise ValueError("method must be 'local' or 'global'")
+    """One fit of ``params`` (see :func:`calibrate`)."""
     objective = Objective(series, params, holdout, baseline, progress, fixed)
     observations = sum(len(years) for years in objective.fitted.values())
-    if observations < len(params):
-        raise InputError(
-            f"{observations} observations cannot identify {len(params)} constants: "
-            "bring more data or fit fewer constants"
-        )
     start = time.monotonic()
     x0 = objective.normalise({p.name: p.initial for p in params})
     message = ""
@@ -450,3 +434,149 @@ def calibrate(
         fixed=dict(fixed or {}),
         identifiability=_identifiability(observations, params, jacobian if success else None),
     )
+
+
+def data_spread(series: list[Series], holdout: int | None = None) -> tuple[dict, list[str]]:
+    """Observations per series (how many, first and last year) and what they cannot carry.
+
+    A series needs at least ``MIN_OBSERVATIONS`` observations spread over ``MIN_SPAN``
+    years: fewer cannot tell a level from a trend.
+    """
+    spread, problems = {}, []
+    for s in series:
+        years = s.observations.values.index
+        if holdout is not None:
+            years = years[years <= holdout]
+        n = len(years)
+        first, last = (int(years.min()), int(years.max())) if n else (None, None)
+        spread[s.name] = {"n": n, "first": first, "last": last}
+        if n < MIN_OBSERVATIONS or (n and last - first < MIN_SPAN):
+            span = f"{first}-{last}" if n else "no years"
+            problems.append(
+                f"{s.name}: {n} observation{'s' if n != 1 else ''} ({span}); each series needs "
+                f"at least {MIN_OBSERVATIONS} spread over {MIN_SPAN} years or more to tell a "
+                "level from a trend"
+            )
+    return spread, problems
+
+
+def _unidentified(result: CalibrationResult, params: list[Param]) -> list[Param]:
+    """Constants whose standard error is infinite or wider than half their range."""
+    found = []
+    for p in params:
+        sd = result.std_errors.get(p.name, math.nan)
+        if math.isinf(sd) or (math.isfinite(sd) and sd > UNIDENTIFIED_SHARE * (p.high - p.low)):
+            found.append(p)
+    return found
+
+
+def _held_value(p: Param) -> tuple[float, str]:
+    if p.has_prior:
+        return float(
+            p.prior
+        ), f"its prior {p.prior:.4g} +- {p.prior_sd:.2g} ({p.source or 'evidence'})"
+    return float(p.initial), f"its starting value {p.initial:.4g} (no published prior)"
+
+
+def calibrate(
+    series: list[Series],
+    params: list[Param],
+    method: str = "local",
+    seed: int = 0,
+    holdout: int | None = None,
+    progress: bool = False,
+    baseline: str | None = None,
+    max_evaluations: int = 2000,
+    fixed: dict[str, float] | None = None,
+) -> CalibrationResult:
+    """Fit ``params`` to ``series``.
+
+    Parameters
+    ----------
+    series, params : lists
+        What to fit to and what to estimate (see :mod:`calibration.series`).
+    method : {"local", "global"}
+        ``local``: bounded trust-region least squares from the initial values;
+        ``global``: seeded differential evolution over the bounds, then ``local``.
+    seed : int
+        Seed of the global search (the local fit is deterministic).
+    holdout : int, optional
+        Fit only years up to ``holdout``; report errors on the later years.
+    baseline : str, optional
+        Calibrated baseline whose other constants stay in force (``None``: the default).
+
+    Before the fit, each series must have enough observations spread over enough years
+    (:func:`data_spread`) and the observations must outnumber the constants. After it, a
+    constant the data cannot identify (standard error infinite or above half its range)
+    is held at its prior, or its starting value when it has none, the others are fitted
+    again, and ``held`` and ``warnings`` say so.
+
+    Examples
+    --------
+    >>> from calibration.series import load_params, load_series
+    >>> wanted = ("Government building rate", "Initial digital government")
+    >>> params = [p for p in load_params() if p.name in wanted]
+    >>> result = calibrate(load_series(only=["egdi"]), params, max_evaluations=40)
+    >>> sorted(result.params)
+    ['Government building rate', 'Initial digital government']
+    """
+    if method not in ("local", "global"):
+        raise ValueError("method must be 'local' or 'global'")
+    spread, problems = data_spread(series, holdout)
+    if problems:
+        raise InputError("too little data to fit: " + "; ".join(problems))
+    observations = sum(item["n"] for item in spread.values())
+    if observations < len(params):
+        raise InputError(
+            f"{observations} observations cannot identify {len(params)} constants: "
+            "bring more data or fit fewer constants"
+        )
+    run = dict(
+        method=method,
+        seed=seed,
+        holdout=holdout,
+        progress=progress,
+        baseline=baseline,
+        max_evaluations=max_evaluations,
+    )
+    result = _fit_once(series, params, fixed=fixed, **run)
+    unidentified = _unidentified(result, params) if result.success else []
+    if unidentified and len(unidentified) < len(params):
+        held = {p.name: _held_value(p) for p in unidentified}
+        # the others start from where the first fit ended
+        kept = [
+            replace(p, initial=first_estimate)
+            for p, first_estimate in (
+                (p, result.params[p.name]) for p in params if p.name not in held
+            )
+        ]
+        first = result
+        result = _fit_once(
+            series, kept, fixed={**(fixed or {}), **{k: v for k, (v, _) in held.items()}}, **run
+        )
+        result.fixed = dict(fixed or {})
+        result.evaluations += first.evaluations
+        result.seconds += first.seconds
+        result.held = {
+            name: {"value": value, "basis": basis} for name, (value, basis) in held.items()
+        }
+        result.params = {
+            p.name: held[p.name][0] if p.name in held else result.params[p.name] for p in params
+        }
+        result.initial = {p.name: p.initial for p in params}
+        result.bounds = {p.name: (p.low, p.high) for p in params}
+        result.std_errors = {p.name: result.std_errors.get(p.name, math.nan) for p in params}
+        result.warnings = [
+            f"'{name}' is not identified by these data (standard error "
+            f"{_sd_text(first.std_errors[name])}, range {p_range}): held at {basis}"
+            for name, (_, basis), p_range in (
+                (p.name, held[p.name], f"{p.low:g}-{p.high:g}") for p in unidentified
+            )
+        ] + result.warnings
+        result.identifiability["held"] = sorted(held)
+    result.identifiability["series"] = spread
+    return result
+
+
+def _sd_text(sd: float) -> str:
+    return "infinite" if math.isinf(sd) else f"{sd:.3g}"

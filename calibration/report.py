@@ -75,9 +75,8 @@ def text_report(result: CalibrationResult) -> str:
     lines += ["", "Parameters (estimate +- standard error; range)"]
     for name, value in result.params.items():
         low, high = result.bounds[name]
-        lines.append(
-            f"  {name:40s} {value:10.4g} +- {_fmt(result.std_errors.get(name)):>8s}   [{low:g}, {high:g}]"
-        )
+        error = "held" if name in result.held else _fmt(result.std_errors.get(name))
+        lines.append(f"  {name:40s} {value:10.4g} +- {error:>8s}   [{low:g}, {high:g}]")
     if result.warnings:
         lines += ["", "Warnings"] + [f"  - {warning}" for warning in result.warnings]
     return "\n".join(lines)

@@ -196,3 +196,62 @@ def test_fewer_observations_than_constants_are_refused():
     ]
     with pytest.raises(InputError, match="3 observations cannot identify 4 constants"):
         calibrate(three_points, params, baseline="model")
+
+
+def test_a_constant_the_data_cannot_see_is_held_and_the_rest_refitted():
+    from calibration.report import text_report
+
+    # the population's decline after a peak in 2150 never reaches the 2006-2022 EGDI data
+    invisible = Param("Population width after peak", 10.0, 400.0, 100.0, "test")
+    fixed = {"Peak population year": 2150.0}
+    result = calibrate(synthetic_series(), [*PARAMS, invisible], baseline="model", fixed=fixed)
+    alone = calibrate(synthetic_series(), PARAMS, baseline="model", fixed=fixed)
+    assert result.success
+    assert result.held == {
+        "Population width after peak": {
+            "value": 100.0,
+            "basis": "its starting value 100 (no published prior)",
+        }
+    }
+    assert result.params["Population width after peak"] == 100.0
+    for name in TRUE:
+        assert result.params[name] == pytest.approx(alone.params[name], rel=1e-3)
+    assert "'Population width after peak' is not identified" in result.warnings[0]
+    assert result.identifiability["held"] == ["Population width after peak"]
+    assert result.fixed == fixed  # the held constant is a result, not one of the region's levels
+    assert "held" in text_report(result).split("Population width after peak")[1].splitlines()[0]
+
+
+def test_a_held_constant_with_a_prior_keeps_its_prior():
+    invisible = Param(
+        "Population width after peak", 10.0, 400.0, 100.0, "test", prior=120.0, prior_sd=30.0
+    )
+    fixed = {"Peak population year": 2150.0}
+    result = calibrate(synthetic_series(), [*PARAMS, invisible], baseline="model", fixed=fixed)
+    # its prior residual alone identifies it: it is fitted to the prior, not held
+    assert result.params["Population width after peak"] == pytest.approx(120.0, rel=1e-3)
+
+
+def test_a_series_too_short_to_tell_level_from_trend_is_refused_by_name():
+    from flywheel import InputError
+
+    with pytest.raises(InputError, match=r"egdi: 2 observations \(2006-2008\)"):
+        calibrate(synthetic_series(years=[2006, 2008]), PARAMS[:1], baseline="model")
+    with pytest.raises(InputError, match=r"egdi: 3 observations \(2006-2008\)"):
+        calibrate(synthetic_series(years=[2006, 2007, 2008]), PARAMS[:1], baseline="model")
+
+
+def test_standard_errors_of_directions_the_data_cannot_see_are_infinite():
+    invisible = Param("Population width after peak", 10.0, 400.0, 100.0, "test")
+    objective = Objective(
+        synthetic_series(),
+        [*PARAMS, invisible],
+        baseline="model",
+        fixed={"Peak population year": 2150.0},
+    )
+    from calibration.fit import _uncertainty
+
+    x = objective.normalise({**TRUE, "Population width after peak": 100.0})
+    std_errors, _, _ = _uncertainty(objective, objective.jacobian(x), objective(x), x)
+    assert std_errors["Population width after peak"] == np.inf
+    assert all(np.isfinite(std_errors[name]) for name in TRUE)
