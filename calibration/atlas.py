@@ -25,6 +25,8 @@ from flywheel.simulate import simulate
 
 #: Stocks whose fitted path may not halve within three years (no shock explains it).
 WATCHED = (
+    "Population",
+    "GDP",
     "Digital Society Adoption",
     "Digital Government Capability",
     "Traditional Capital",
@@ -82,7 +84,7 @@ def fit_region(iso3: str) -> list[dict]:
     if not result.success:
         return [_refused(iso3, f"the fit did not converge ({result.message})", seconds)]
     run = simulate(
-        variables=[*WATCHED, "Population", "GDP per person in US dollars"],
+        variables=[*WATCHED, "GDP per person in US dollars"],
         params={**setup.fixed, **result.params},
     ).frame
     reason = implausible(run)

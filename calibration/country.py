@@ -1,4 +1,4 @@
-"""A country as a region of its own: its levels from its own data, then a fit.
+"""A country (or any region) as a region of its own: its levels from its own data, then a fit.
 
 Levels come from the country's World Bank series, not from China (2005 unless noted):
 
@@ -87,6 +87,14 @@ SCALED = (
 #: Per-person amounts that mean the same in 2005 US dollars everywhere (China's values at
 #: the 2005 rate), converted to the country's currency.
 PER_PERSON = ("Income floor", "Income ceiling", "Coverage reference")
+#: Fastest 10-year population decline of any country, World Bank SP.POP.TOTL 2005-2024
+#: (calibration/data/all_countries_population.csv): Saint Martin (MAF), 3.6 %/yr.
+FASTEST_DECLINE = 0.036
+#: The after-peak width that keeps the curve's decline (2(t - peak)/width^2 a year) within
+#: FASTEST_DECLINE from a peak as early as 2005 to the model's end in 2050.
+MIN_DECLINE_WIDTH = math.ceil(math.sqrt(2 * (2050 - 2005) / FASTEST_DECLINE))
+#: Constants fitted when a region brings its digital economy's share of GDP.
+SHARE_PARAMS = ("Initial industrial digitalization", "Digitalization imitation rate")
 #: At least this many observations of each digital series to fit a country.
 MIN_EGDI, MIN_INTERNET = 5, 10
 
@@ -161,7 +169,7 @@ def _series_of(file: str, iso3: str, name: str, value_range=(0, None)) -> pd.Ser
 
 @dataclass
 class Region:
-    """What a country's fit needs: its series, the constants to fit, the fixed levels."""
+    """What a region's fit needs: its series, the constants to fit, the fixed levels."""
 
     iso3: str
     currency: str
@@ -170,10 +178,38 @@ class Region:
     fixed: dict[str, float]
     borrowed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    title: str = ""
 
 
-def region(iso3: str) -> Region:
-    """Set up the calibration of ``iso3`` from the bundled all-country files.
+@dataclass
+class RegionData:
+    """A region's observed series, each a year-indexed ``pd.Series`` (or ``None``).
+
+    ``population`` in people; ``gdp_usd`` and ``gdp_local`` at current prices in US dollars
+    and in the region's own currency; ``deflator`` the GDP deflator's annual change in
+    percent; ``egov`` an e-government index on 0-1; ``internet`` the percent of people
+    online; ``digital_share`` the digital economy's percent of GDP. ``paths`` names the
+    file each came from; ``notes`` say what was taken from elsewhere and why.
+    """
+
+    code: str
+    title: str
+    population: pd.Series
+    gdp_usd: pd.Series | None
+    egov: pd.Series
+    internet: pd.Series
+    gdp_local: pd.Series | None = None
+    deflator: pd.Series | None = None
+    digital_share: pd.Series | None = None
+    currency: str = "US dollars"
+    #: Fit GDP per person in US dollars (the region's own dollar series); else in its currency.
+    fit_usd: bool = True
+    paths: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def bundled_data(iso3: str) -> RegionData:
+    """A country's series from the bundled all-country files.
 
     Raises
     ------
@@ -207,53 +243,118 @@ def region(iso3: str) -> Region:
     if population is None or 2005 not in population.index or usd is None or 2005 not in usd.index:
         raise InputError(f"--region {iso3}: no World Bank population and GDP for 2005")
     lcu = _series_of("selected_countries_gdp_lcu.csv", iso3, "gdp_lcu")
-    china = load_baseline("china")
     if lcu is not None and 2005 not in lcu.index:
         lcu = None
-    fixed, notes = _levels(iso3, population, usd, lcu, china.params)
-    currency = CURRENCIES.get(iso3, "US dollars") if lcu is not None else "US dollars"
-    per_person = (usd / population).dropna()
+    deflator = _series_of(
+        "all_countries_gdp_deflator_inflation.csv", iso3, "deflator", (-100, None)
+    )
+    paths = {
+        "egdi": "all_countries_egdi.csv",
+        "internet_users": "all_countries_internet_users.csv",
+        "population": "all_countries_population.csv",
+        "gdp_per_person_usd": "all_countries_gdp_usd.csv / all_countries_population.csv",
+    }
+    return RegionData(
+        code=iso3,
+        title=iso3,
+        population=population,
+        gdp_usd=usd,
+        egov=egdi,
+        internet=internet,
+        gdp_local=lcu,
+        deflator=deflator,
+        currency=CURRENCIES.get(iso3, "US dollars") if lcu is not None else "US dollars",
+        paths={k: str(DATA_DIR / v) for k, v in paths.items()},
+    )
+
+
+def region(iso3: str) -> Region:
+    """Set up the calibration of the country ``iso3`` from the bundled all-country files."""
+    return setup(bundled_data(iso3))
+
+
+def setup(data: RegionData) -> Region:
+    """Set up a region's calibration: levels from its own data, then what to fit.
+
+    A region measured in its own currency with its own deflator has its GDP per person at
+    current prices fitted (in its currency when it brought no US-dollar GDP of its own);
+    without a deflator, the growth of its prices is fitted too.
+    """
+    code = data.code
+    china = load_baseline("china")
+    fixed, notes = _levels(data, china.params)
     series = [
         _series(
             "egdi",
-            f"Digital government: UN EGDI, {iso3}",
+            f"Digital government: e-government index (0-1), {data.title}",
             "Digital Government Capability",
             1.0,
-            egdi,
-            "all_countries_egdi.csv",
+            data.egov,
+            data.paths.get("egdi", ""),
         ),
         _series(
             "internet_users",
-            f"Digital society: internet users (%), {iso3}",
+            f"Digital society: internet users (%), {data.title}",
             "Digital Society Adoption",
             100.0,
-            internet,
-            "all_countries_internet_users.csv",
+            data.internet,
+            data.paths.get("internet_users", ""),
         ),
         _series(
             "population",
-            f"Population (people), {iso3}",
+            f"Population (people), {data.title}",
             "Population",
             1e6,
-            population,
-            "all_countries_population.csv",
+            data.population,
+            data.paths.get("population", ""),
             error=0.02,
         ),
-        _series(
-            "gdp_per_person_usd",
-            f"GDP per person in current US dollars, {iso3}",
-            "GDP per person in US dollars",
-            1.0,
-            per_person,
-            "all_countries_gdp_usd.csv / all_countries_population.csv",
-            error=0.1,
-        ),
     ]
-    params = _params(internet, population, "GDP deflator growth" not in fixed)
+    if data.fit_usd:
+        series.append(
+            _series(
+                "gdp_per_person_usd",
+                f"GDP per person in current US dollars, {data.title}",
+                "GDP per person in US dollars",
+                1.0,
+                (data.gdp_usd / data.population).dropna(),
+                data.paths.get("gdp_per_person_usd", ""),
+                error=0.1,
+            )
+        )
+    else:
+        series.append(
+            _series(
+                "gdp_per_person_local",
+                f"GDP per person at current prices ({data.currency}), {data.title}",
+                "GDP per capita",
+                1000.0,
+                (data.gdp_local / data.population).dropna(),
+                data.paths.get("gdp_per_person_local", ""),
+                error=0.1,
+            )
+        )
+    params = _params(data.internet, data.population, "GDP deflator growth" not in fixed)
+    if data.digital_share is not None:
+        series.append(
+            _series(
+                "digital_economy_share",
+                f"Digital economy, share of GDP (%), {data.title}",
+                "Digital economy share of GDP",
+                100.0,
+                data.digital_share,
+                data.paths.get("digital_economy_share", ""),
+                error=0.05,
+            )
+        )
+        chinas = {p.name: p for p in load_params()}
+        params += [chinas[name] for name in SHARE_PARAMS]
     fitted = {p.name for p in params}
     borrowed = sorted(name for name in china.params if name not in fitted and name not in fixed)
     borrowed += [f"{name} (China's ratio to 2005 GDP)" for name in SCALED]
-    return Region(iso3, currency, series, params, fixed, borrowed, notes)
+    return Region(
+        code, data.currency, series, params, fixed, borrowed, notes + data.notes, data.title
+    )
 
 
 def _series(name, label, variable, scale, values, path, error=0.05) -> Series:
@@ -267,22 +368,21 @@ def _china_gdp_2005() -> float:
     return float(simulate(variables=["GDP"], baseline="china").frame.loc[2005, "GDP"])
 
 
-def _levels(iso3, population, usd, lcu, china_params):
-    """The country's fixed constants, from its own data; and notes on how."""
+def _levels(data: RegionData, china_params):
+    """The region's fixed constants, from its own data; and notes on how."""
     notes = []
-    if lcu is not None:
+    usd, lcu, population = data.gdp_usd, data.gdp_local, data.population
+    if lcu is not None and usd is not None:
         rate = float(usd.loc[2005] / lcu.loc[2005])
         ratio = (usd / lcu).dropna()
         last = int(ratio.index.max())
         drift = math.log(ratio.loc[last] / rate) / (last - 2005) if last > 2005 else 0.0
         gdp_2005 = float(lcu.loc[2005]) / 1e12
-        notes.append(f"money in its own currency; 2005 rate {rate:.6g} US dollars per unit")
+        notes.append(f"money in {data.currency}; 2005 rate {rate:.6g} US dollars per unit")
     else:
         rate, drift, gdp_2005 = 1.0, 0.0, float(usd.loc[2005]) / 1e12
         notes.append("money in US dollars (no GDP in local currency bundled)")
-    deflator = _series_of(
-        "all_countries_gdp_deflator_inflation.csv", iso3, "deflator", (-100, None)
-    )
+    deflator = data.deflator
     fixed = {
         "Reference population": float(population.loc[2005]) / 1e6,
         "US dollars per local currency unit": rate,
@@ -337,7 +437,16 @@ def _params(internet, population, in_dollars: bool) -> list[Param]:
             "Year of the peak (beyond the data for populations still growing).",
         ),
         Param("Population width before peak", 10.0, 400.0, 60.0, "Speed of the rise."),
-        Param("Population width after peak", 10.0, 400.0, 100.0, "Speed of the decline."),
+        Param(
+            "Population width after peak",
+            MIN_DECLINE_WIDTH,
+            400.0,
+            100.0,
+            "Speed of the decline after the peak. The curve declines at 2(t - peak)/width^2 "
+            "a year, so a width of at least 50 years keeps the decline up to 2050 at or "
+            "below 3.6 %/yr, the fastest 10-year decline of any country in the World Bank "
+            "population series 2005-2024 (Saint Martin; Ukraine's is 2.0 %/yr).",
+        ),
     ]
     if in_dollars:
         params.append(

@@ -44,7 +44,8 @@ class Observations:
     path: str
 
 
-def _number(text: str, where: str, column: str) -> float:
+def cell_number(text: str, where: str, column: str) -> float:
+    """The number in one CSV cell, or a ``DataError`` that says how to write it."""
     raw = text.strip()
     lowered = raw.lower()
     if raw == "":
@@ -159,7 +160,7 @@ def read_observations(
         record = dict(zip(header, row, strict=True))
         if iso3 is not None and record["iso3"].strip().upper() != iso3.upper():
             continue
-        year_number = _number(record["year"], where, "year")
+        year_number = cell_number(record["year"], where, "year")
         if not year_number.is_integer():
             raise DataError(f"{where}, column 'year': {record['year']!r} is not a whole year")
         year = int(year_number)
@@ -175,7 +176,7 @@ def read_observations(
             raise DataError(
                 f"{where}, column 'year': {year} comes after {previous}; sort the rows by year"
             )
-        value = _number(record["value"], where, "value")
+        value = cell_number(record["value"], where, "value")
         if (low is not None and value < low) or (high is not None and value > high):
             raise DataError(
                 f"{where}, column 'value': {value:g} is outside the allowed range "

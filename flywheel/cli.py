@@ -345,7 +345,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     """Fit the model to data; write a JSON and an HTML report; save the calibrated baseline."""
     import json
 
-    from calibration.country import region as region_setup
     from calibration.fit import calibrate
     from calibration.report import baseline_document, text_report, write_reports
     from calibration.series import load_params, load_series, series_from_files
@@ -358,8 +357,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.all:
         return _calibrate_all(args)
     fixed, meta = {}, {}
-    if args.country:
-        setup = region_setup(args.country)
+    setup = _region_setup(args)
+    if setup is not None:
         region = setup.iso3.lower()
         series = setup.series
         params = load_params(Path(args.params)) if args.params else setup.params
@@ -370,8 +369,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             "borrowed": setup.borrowed,
             "notes": setup.notes,
         }
+        meta["title"] = setup.title
+        meta["observations"] = _observation_document(setup.series)
         title = (
-            f"Calibration for {setup.iso3} (levels from its own data, money in {setup.currency})"
+            f"Calibration for {setup.title} (levels from its own data, money in {setup.currency})"
         )
     else:
         region = "china"
@@ -379,7 +380,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         params = load_params(Path(args.params)) if args.params else load_params()
         title = "Calibration for China (national level)"
         meta = {"region": "CHN", "currency": "yuan"}
-    base = None if args.country else "model"  # China is fitted from the model file's constants
+    base = None if setup else "model"  # China is fitted from the model file's constants
     result = calibrate(
         series,
         params,
@@ -393,7 +394,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     result.meta = meta
     print(text_report(result))
     if meta.get("borrowed"):
-        print(f"\nLevels from {meta['region']}'s own data: " + "; ".join(meta["notes"]))
+        print(f"\nLevels from {setup.title}'s own data: " + "; ".join(meta["notes"]))
         print("Borrowed from China (no data for them here): " + ", ".join(meta["borrowed"]))
     out = Path(args.out) if args.out else MODELS_DIR.parent / "calibration" / "output" / region
     json_path, html_path = write_reports(result, out, title)
@@ -401,7 +402,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if not result.success:
         print("The fit did not converge: no baseline saved.")
         return 1
-    if args.country:
+    if setup is not None:
         from calibration.atlas import WATCHED, implausible
 
         run = simulate(variables=list(WATCHED), params={**fixed, **result.params}).frame
@@ -411,7 +412,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             return 1
     if not args.no_save:
         document = baseline_document(result, region.upper())
-        if args.country:  # self-contained: China's calibrated constants, the levels, the fit
+        if setup is not None:  # self-contained: China's constants, the levels, the fit
             document["params"] = {**load_baseline(None).params, **fixed, **result.params}
             document.update(meta)
         CALIBRATED_DIR.mkdir(parents=True, exist_ok=True)
@@ -422,12 +423,86 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _region_setup(args: argparse.Namespace):
+    """The region a calibration is for: a bundled country, a region folder, or None (China)."""
+    from calibration.country import region, setup
+    from calibration.regionpack import DESCRIPTOR, read_region
+
+    folders = [Path(item) for item in args.data or [] if (Path(item) / DESCRIPTOR).is_file()]
+    if args.name and not folders:
+        raise InputError(
+            "--name goes with --data DIR, a region folder with a datapackage.json "
+            "(write one with: flywheel region template DIR)"
+        )
+    if folders:
+        if len(args.data) > 1 or args.country:
+            raise InputError(
+                "--data DIR: a region folder is fitted alone (one --data, no --region)"
+            )
+        return setup(read_region(folders[0], args.name))
+    return region(args.country) if args.country else None
+
+
+def _observation_document(series) -> dict:
+    """The observations a region was fitted to, kept in its baseline for the dashboard."""
+    return {
+        s.name: {
+            "label": s.label,
+            "variable": s.variable,
+            "scale": s.scale,
+            "years": [int(y) for y in s.observations.values.index],
+            "values": [float(v) for v in s.observations.values],
+        }
+        for s in series
+    }
+
+
+def cmd_region(args: argparse.Namespace) -> int:
+    """Write an empty region folder, or check a filled one."""
+    from calibration.regionpack import read_region, write_template
+
+    if args.action == "template":
+        country = args.currency_country.upper() if args.currency_country else ""
+        paths = write_template(args.folder, args.name or "", args.currency or "", country)
+        print(f"Wrote {len(paths)} files to {args.folder}:")
+        for path in paths:
+            print(f"  {path}")
+        print(
+            "Fill the CSV files (year,value,source; one row per year you have), set the units, "
+            "sources and region.currency in datapackage.json, then run:\n"
+            f"  flywheel region check {args.folder}\n"
+            f'  flywheel calibrate --data {args.folder} --name "{args.name or "My region"}"'
+        )
+        return 0
+    data = read_region(args.folder, args.name)
+    print(f"{args.folder}: a valid region folder for '{data.title}' (money in {data.currency})")
+    for label, values in (
+        ("population", data.population),
+        ("GDP, own currency", data.gdp_local),
+        ("GDP, US dollars", data.gdp_usd),
+        ("GDP deflator change", data.deflator),
+        ("e-government", data.egov),
+        ("internet users", data.internet),
+        ("digital economy share", data.digital_share),
+    ):
+        if values is None or not len(values):
+            print(f"  {label:22s} none")
+        else:
+            print(
+                f"  {label:22s} {len(values):3d} years, {int(values.index.min())}-"
+                f"{int(values.index.max())}"
+            )
+    for note in data.notes:
+        print(f"  note: {note}")
+    return 0
+
+
 def _calibrate_all(args: argparse.Namespace) -> int:
     """Fit every country with enough data; write the atlas table and print its summary."""
     from calibration.atlas import build_atlas, summary
     from flywheel.paths import MODELS_DIR
 
-    if args.country or args.data or args.params:
+    if args.country or args.data or args.params or args.name:
         raise InputError("--all fits every country: it takes no --region, --data or --params")
     target = Path(args.out) if args.out else MODELS_DIR.parent / "calibration" / "atlas.csv"
     if target.suffix.lower() != ".csv":
@@ -678,6 +753,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ISO3",
         help="recalibrate for another country (--country is the older name)",
     )
+    calib.add_argument(
+        "--name",
+        metavar="NAME",
+        help='with --data DIR (a region folder): the region\'s name, e.g. "Zhejiang"',
+    )
     calib.add_argument("--no-save", action="store_true", help="do not save the calibrated baseline")
     calib.add_argument(
         "--all",
@@ -709,6 +789,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     regions.add_argument("--all", action="store_true", help="also list those that cannot")
     regions.set_defaults(func=cmd_regions)
+
+    own = commands.add_parser("region", help="your own region: write a template folder, check it")
+    own.add_argument("action", choices=("template", "check"), help="template: write; check: read")
+    own.add_argument("folder", metavar="DIR", help="the region folder")
+    own.add_argument("--name", metavar="NAME", help='the region\'s name, e.g. "Zhejiang"')
+    own.add_argument("--currency", help="template: what its money is called, e.g. yuan")
+    own.add_argument(
+        "--currency-country",
+        metavar="ISO3",
+        help="template: the country whose currency it is (its exchange rate and deflator)",
+    )
+    own.set_defaults(func=cmd_region)
 
     for name, func, text in (
         ("levers", cmd_levers, "list the levers (sliders) with ranges"),
