@@ -3,6 +3,8 @@
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import state
+from flywheel import FlywheelError
+from flywheel.baselines import load_baseline
 
 #: Names shown in the region selector (others show their ISO code).
 REGION_LABELS = {"china": "China (national)", "deu": "Germany"}
@@ -22,6 +24,17 @@ def graph(
     )
 
 
+def region_label(name: str) -> str:
+    """A region's name for people: a known label, its baseline's title, or its code."""
+    if name in REGION_LABELS:
+        return REGION_LABELS[name]
+    try:
+        title = load_baseline(name).info.get("title")
+    except FlywheelError:
+        title = None
+    return str(title) if isinstance(title, str) and title.strip() else name.upper()
+
+
 def region_selector(query: dict, page: str) -> html.Div:
     """The region dropdown of a page (id ``<page>-region``), set from the link's ``?region=``.
 
@@ -34,10 +47,7 @@ def region_selector(query: dict, page: str) -> html.Div:
             html.Label("Region", htmlFor=f"{page}-region", className="region-label"),
             dcc.Dropdown(
                 id=f"{page}-region",
-                options=[
-                    {"label": REGION_LABELS.get(name, name.upper()), "value": name}
-                    for name in state.regions()
-                ],
+                options=[{"label": region_label(name), "value": name} for name in state.regions()],
                 value=state.clean_region(query.get("region")),
                 clearable=False,
                 className="region-select",

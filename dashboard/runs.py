@@ -14,7 +14,7 @@ import pandas as pd
 
 from dashboard.batching import batcher
 from dashboard.state import DEFAULT_REGION
-from flywheel import RunResult, Scenario, simulate
+from flywheel import FlywheelError, RunResult, Scenario, simulate
 from flywheel.baselines import load_baseline
 from flywheel.ensemble import ensemble_params, posterior
 from flywheel.results import in_currency
@@ -26,6 +26,9 @@ DASHBOARD_VARIABLES = tuple(DEFAULT_VARIABLES) + (
     "Policy start year",
     "Growth stage threshold",
     "Transformation stage threshold",
+    # compared with a region's observations (calibration page)
+    "Population",
+    "GDP per person in US dollars",
 )
 #: The cost curves on their scale grids: subscripted variables that depend on model
 #: constants only, never on a lever, so they are read once (pysd evaluates subscripted
@@ -80,11 +83,46 @@ def cost_curves(region: str = DEFAULT_REGION) -> pd.Series:
 
 
 @lru_cache(maxsize=1)
-def observations() -> dict[str, tuple[float, pd.Series]]:
-    """Observed series by model variable: (model-to-data scale, values), from calibration/data."""
-    from calibration.series import load_series
+@lru_cache(maxsize=32)
+def observed_series(region: str = DEFAULT_REGION) -> tuple:
+    """The series a region's baseline was fitted to (calibration ``Series``), or none.
 
-    return {s.variable: (s.scale, s.observations.values) for s in load_series()}
+    China's come from ``calibration/series.toml``; a region's from its baseline file
+    (``observations``, written by ``flywheel calibrate``), or, for a bundled country whose
+    file predates that, from the bundled all-country data.
+    """
+    from calibration.country import region as country
+    from calibration.loader import Observations
+    from calibration.series import Series, load_series
+
+    if region == DEFAULT_REGION:
+        return tuple(load_series())
+    stored = load_baseline(region).info.get("observations")
+    if isinstance(stored, dict):
+        found = []
+        for name, item in stored.items():
+            values = pd.Series(
+                [float(v) for v in item["values"]],
+                index=pd.Index([int(y) for y in item["years"]], name="year"),
+            )
+            observations = Observations(name, values, "", "baseline file")
+            found.append(
+                Series(
+                    name, item["label"], item["variable"], float(item["scale"]), 1.0, observations
+                )
+            )
+        return tuple(found)
+    if len(region) == 3 and region.isalpha():
+        try:
+            return tuple(country(region).series)
+        except FlywheelError:
+            return ()
+    return ()
+
+
+def observations(region: str = DEFAULT_REGION) -> dict[str, tuple[float, pd.Series]]:
+    """Observed series by model variable: (model-to-data scale, values)."""
+    return {s.variable: (s.scale, s.observations.values) for s in observed_series(region)}
 
 
 @lru_cache(maxsize=64)

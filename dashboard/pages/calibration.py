@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 
 import dash
-from dash import html
+from dash import Input, Output, callback, html
 
-from calibration.series import load_series
 from calibration.stats import fit_statistics
-from dashboard import runs
-from dashboard.components import graph
+from dashboard import runs, state
+from dashboard.components import graph, region_label, region_selector, remember_region
 from flywheel.baselines import load_baseline
 
 EXPLAIN = (
@@ -28,11 +27,11 @@ def _fmt(value, digits=3):
     )
 
 
-def fit_rows() -> list[dict]:
+def fit_rows(region: str = state.DEFAULT_REGION) -> list[dict]:
     """Per observed series: model vs data at observed years, and the fit statistics."""
-    frame = runs.baseline().frame
+    frame = runs.baseline(region).frame
     rows = []
-    for series in load_series():
+    for series in runs.observed_series(region):
         observed = series.observations.values
         model = series.model_values(frame)
         rows.append(
@@ -62,7 +61,9 @@ def _chart(row):
             {
                 "type": "scatter",
                 "mode": "markers",
-                "name": f"Observed ({series.observations.unit})",
+                "name": f"Observed ({series.observations.unit})"
+                if series.observations.unit
+                else "Observed",
                 "x": [int(y) for y in observed.index],
                 "y": observed.tolist(),
                 "marker": {"color": "#c22f2f", "size": 9},
@@ -78,10 +79,19 @@ def _chart(row):
     return graph(f"calibration-{series.name}", 320, figure=figure)
 
 
-def layout(**_query):
-    """Calibration page layout."""
-    baseline = load_baseline(None)
-    rows = fit_rows()
+def body(region: str) -> list:
+    """The page's content for one region: fit table, charts, parameters, warnings."""
+    baseline = load_baseline(region)
+    rows = fit_rows(region)
+    name = region_label(region)
+    if not rows:
+        return [
+            html.H2(f"Calibration: {name}"),
+            html.P(
+                "This baseline does not carry the observations it was fitted to: fit it again "
+                "with flywheel calibrate to see them here."
+            ),
+        ]
     table = html.Table(
         className="doc-table",
         id="calibration-table",
@@ -108,37 +118,72 @@ def layout(**_query):
     errors = baseline.info.get("std_errors", {})
     params = html.Table(
         className="doc-table",
+        id="calibration-params",
         children=[
             html.Thead(
                 html.Tr([html.Th(h) for h in ("parameter", "calibrated value", "standard error")])
             ),
             html.Tbody(
                 [
-                    html.Tr(
-                        [html.Td(name), html.Td(f"{value:.4g}"), html.Td(_fmt(errors.get(name)))]
-                    )
-                    for name, value in baseline.params.items()
+                    html.Tr([html.Td(key), html.Td(f"{value:.4g}"), html.Td(_fmt(errors.get(key)))])
+                    for key, value in baseline.params.items()
+                    if region == state.DEFAULT_REGION or key in errors
                 ]
             ),
         ],
     )
     warnings = baseline.info.get("warnings", [])
+    borrowed = baseline.info.get("borrowed") or []
+    notes = baseline.info.get("notes") or []
+    extra = []
+    if notes or borrowed:
+        extra = [
+            html.H3("Where the levels come from"),
+            html.Ul(
+                [html.Li(f"From {name}'s own data: {note}") for note in notes]
+                + (
+                    [html.Li("Borrowed from China (no data for them here): " + ", ".join(borrowed))]
+                    if borrowed
+                    else []
+                )
+            ),
+        ]
+    return [
+        html.H2(f"Calibration: {name} against its observed data"),
+        html.P(
+            f"Fitted on {baseline.info.get('created', 'n/a')} with the "
+            f"{baseline.info.get('method', 'n/a')} method (flywheel calibrate). "
+            f"Money in {baseline.currency}. " + EXPLAIN
+        ),
+        table,
+        html.Div([_chart(row) for row in rows], className="charts"),
+        html.H3("Calibrated parameters"),
+        params,
+        *extra,
+        html.H3("Warnings from the fit"),
+        html.Ul([html.Li(w) for w in warnings] or [html.Li("none")]),
+    ]
+
+
+def layout(**query):
+    """Calibration page layout: the region chosen in the link (``?region=deu``)."""
+    region = state.clean_region(query.get("region"))
     return html.Div(
         className="model",
         children=[
-            html.H2(f"Calibration: baseline '{baseline.name}' against the observed data"),
-            html.P(
-                f"Fitted on {baseline.info.get('created', 'n/a')} with the {baseline.info.get('method', 'n/a')} "
-                "method (flywheel calibrate). " + EXPLAIN
-            ),
-            table,
-            html.Div([_chart(row) for row in rows], className="charts"),
-            html.H3("Calibrated parameters"),
-            params,
-            html.H3("Warnings from the fit"),
-            html.Ul([html.Li(w) for w in warnings] or [html.Li("none")]),
+            region_selector(query, "calibration"),
+            html.Div(id="calibration-body", children=body(region)),
         ],
     )
+
+
+@callback(Output("calibration-body", "children"), Input("calibration-region", "value"))
+def show_region(region):
+    """Redraw the page for the region chosen in its selector."""
+    return body(state.clean_region(region))
+
+
+remember_region("calibration")
 
 
 dash.register_page(

@@ -312,8 +312,7 @@ def update(values, compare, cost_year, show_bands, region, ids, saved):
         (name, runs.run(state.changed_levers(levers_), region))
         for name, levers_ in _saved(saved, compare)
     ]
-    # the bundled observations are China's
-    observed = runs.observations() if region == state.DEFAULT_REGION else {}
+    observed = runs.observations(region)  # what the region's baseline was fitted to
     currency = result.currency
     charts = [
         figures.trajectory_figure(

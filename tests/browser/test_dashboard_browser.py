@@ -307,3 +307,23 @@ def test_choosing_a_region_keeps_the_levers_and_shows_its_money(driver, server_u
         "return d && d.textContent.includes('Germany');",
     )
     assert severe_logs(driver) == []
+
+
+def test_the_calibration_page_follows_the_chosen_region(driver, server_url):
+    open_page(driver, server_url + "/calibration?region=deu", "calibration-population")
+    heading = driver.find_element(By.CSS_SELECTOR, "#calibration-body h2").text
+    assert heading == "Calibration: Germany against its observed data"
+    observed = driver.execute_script(
+        "return document.querySelector('#calibration-population .js-plotly-plot').data"
+        ".find(t => t.name.startsWith('Observed')).y.length"
+    )
+    assert observed == 20  # Germany's World Bank population, 2005-2024
+    choose_option(driver, "calibration-region", "China")
+    wait_until(
+        driver,
+        "return document.querySelector('#calibration-body h2').textContent"
+        ".startsWith('Calibration: China')",
+    )
+    wait_until(driver, "return document.querySelector('#calibration-gdp_real .js-plotly-plot')")
+    assert driver.find_elements(By.ID, "calibration-population") == []
+    assert severe_logs(driver) == []

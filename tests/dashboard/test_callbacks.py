@@ -359,7 +359,13 @@ def test_a_region_is_shown_in_its_own_money_with_the_levers_kept():
     assert (
         germany[len(figures.TRAJECTORIES) + 4] == china[len(figures.TRAJECTORIES) + 4]
     )  # levers kept
-    assert not any(t["name"] == "Observed" for t in germany[3]["data"])  # China's data only
+    # each region's charts carry its own observations (Germany's internet users here)
+    observed = [t for t in germany[3]["data"] if t["name"] == "Observed"][0]
+    internet = runs.observations("deu")["Digital Society Adoption"][1]
+    assert observed["x"] == [int(year) for year in internet.index]
+    assert observed["y"] == pytest.approx(internet.tolist())
+    chinese = [t for t in china[3]["data"] if t["name"] == "Observed"][0]
+    assert chinese["y"] != observed["y"]
     expected = runs.run({"public_investment": 9.0}, "deu").frame[
         "Digital economy value added nominal"
     ]
@@ -387,7 +393,49 @@ def test_a_link_picks_the_region_on_every_page_and_junk_falls_back():
         walk(layout)
         return found[0]
 
-    for page in (explore, flywheel_page, matters):
+    from dashboard.pages import calibration
+
+    for page in (explore, flywheel_page, matters, calibration):
         assert selector_value(page.layout(region="DEU")) == "deu"
         assert selector_value(page.layout()) == "china"
         assert selector_value(page.layout(region="../x")) == "china"
+
+
+def test_the_calibration_page_shows_the_chosen_regions_fit_and_data():
+    from dashboard.pages import calibration
+
+    def walk(node, found):
+        if isinstance(node, str):
+            found.append(("text", node))
+        elif isinstance(node, (list, tuple)):
+            for child in node:
+                walk(child, found)
+        elif node is not None and not isinstance(node, (int, float)):
+            found.append(("id", str(getattr(node, "id", None))))
+            walk(getattr(node, "children", None), found)
+        return found
+
+    def texts(node, found):
+        return [value for kind, value in walk(node, found) if kind == "text"]
+
+    def graphs(node):
+        return {v for kind, v in walk(node, []) if kind == "id" and v.startswith("calibration-")}
+
+    germany = calibration.show_region("deu")
+    text = " ".join(texts(germany, []))
+    assert "Calibration: Germany against its observed data" in text
+    assert "Money in euros" in text and "Borrowed from China" in text
+    assert "Population (people), DEU" in text and "Catch up rate" in text
+    params = next(n for n in germany if getattr(n, "id", None) == "calibration-params")
+    listed = texts(params, [])
+    assert "Catch up rate" in listed and "Peak population" in listed
+    assert "Digitalization imitation rate" not in listed  # borrowed, not fitted: not listed
+    assert {"calibration-population", "calibration-gdp_per_person_usd"} <= graphs(germany)
+    china = calibration.show_region("china")
+    assert "Calibration: China (national) against its observed data" in " ".join(texts(china, []))
+    assert "calibration-gdp_real" in graphs(china)
+    for junk in (None, 5, ["deu"], "../etc", "ZZZ"):
+        assert graphs(calibration.show_region(junk)) == graphs(china)
+    rows = calibration.fit_rows("deu")
+    population = [row for row in rows if row["series"].name == "population"][0]
+    assert population["stats"]["MAPE"] < 3  # the saved fit follows Germany's population
