@@ -512,10 +512,11 @@ def compare_options(_path, saved):
     Input("explore-download-csv", "n_clicks"),
     Input("explore-download-json", "n_clicks"),
     State("explore-scenario", "data"),
+    State("explore-region", "value"),
     prevent_initial_call=True,
 )
-def download(_csv, _json, levers):
-    """Download the plotted numbers (CSV) or the scenario (JSON)."""
+def download(_csv, _json, levers, region=state.DEFAULT_REGION):
+    """Download the plotted numbers of the chosen region (CSV) or the scenario (JSON)."""
     if not (_csv or _json):
         raise PreventUpdate
     clean, _ = state.clean_lever_dict(levers)
@@ -523,16 +524,17 @@ def download(_csv, _json, levers):
     if ctx.triggered_id == "explore-download-json":
         content = json.dumps({"title": "Scenario from the dashboard", "levers": changed}, indent=2)
         return {"content": content, "filename": "flywheel-scenario.json"}
-    return {
-        "content": plotted_table(runs.run(changed), runs.baseline()).to_csv(),
-        "filename": "flywheel-results.csv",
-    }
+    region = state.clean_region(region)
+    table = plotted_table(runs.run(changed, region), runs.baseline(region))
+    suffix = "" if region == state.DEFAULT_REGION else f"-{region}"
+    return {"content": table.to_csv(), "filename": f"flywheel-results{suffix}.csv"}
 
 
 def plotted_table(result, base):
     """The numbers the trajectory charts plot, in their display units, scenario and baseline."""
     table = {}
     for variable, title, unit, scale in figures.TRAJECTORIES:
+        unit = in_currency(unit, result.currency)
         table[f"{title} ({unit})"] = result.frame[variable] * scale
         table[f"{title} ({unit}), baseline"] = base.frame[variable] * scale
     return pd.DataFrame(table).rename_axis("year")

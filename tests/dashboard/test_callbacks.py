@@ -439,3 +439,15 @@ def test_the_calibration_page_shows_the_chosen_regions_fit_and_data():
     rows = calibration.fit_rows("deu")
     population = [row for row in rows if row["series"].name == "population"][0]
     assert population["stats"]["MAPE"] < 3  # the saved fit follows Germany's population
+
+
+def test_csv_download_is_of_the_chosen_region_in_its_money():
+    levers = {**load_levers().defaults(), "public_investment": 9.0}
+    download = triggered(explore.download, "explore-download-csv.n_clicks", 1, None, levers, "deu")
+    assert download["filename"] == "flywheel-results-deu.csv"
+    table = pd.read_csv(io.StringIO(download["content"]), index_col="year")
+    output = explore.update(values_with(public_investment=9.0), [], 2035, [], "deu", IDS, {})
+    title, unit = figures.TRAJECTORIES[0][1], "trillion euros, current prices"
+    assert table[f"{title} ({unit})"].tolist() == pytest.approx(output[0]["data"][1]["y"])
+    junk = triggered(explore.download, "explore-download-csv.n_clicks", 1, None, levers, "../x")
+    assert junk["filename"] == "flywheel-results.csv"
