@@ -78,15 +78,19 @@ def _layout():
 
 
 def _register_nav_links() -> None:
-    """Navigation carries the chosen region to every page (``/flywheel?region=deu``)."""
+    """Navigation carries the scenario and region to every page (``/flywheel?region=deu&...``)."""
     paths = _nav_pages()
 
-    def nav_links(region):
-        region = state.clean_region(region)
-        query = "" if region == state.DEFAULT_REGION else f"?region={region}"
+    def nav_links(region, levers):
+        clean, _ = state.clean_lever_dict(levers)
+        query = state.to_query(clean, state.clean_region(region))
         return [f"{path}{query}" for path in paths.values()]
 
-    callback([Output(link, "href") for link in paths], Input("region", "data"))(nav_links)
+    callback(
+        [Output(link, "href") for link in paths],
+        Input("region", "data"),
+        Input("current-levers", "data"),
+    )(nav_links)
 
 
 @callback(

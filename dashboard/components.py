@@ -63,3 +63,21 @@ def remember_region(page: str) -> None:
         Input(f"{page}-region", "value"),
         prevent_initial_call="initial_duplicate",
     )(state.clean_region)
+
+
+def publish_levers(page: str) -> None:
+    """Register the callback that makes a page's scenario (``<page>-levers``) the session's.
+
+    The navigation links are built from the session's scenario, so the levers opened from
+    a link on this page travel on to the other pages.
+    """
+    callback(
+        Output("current-levers", "data", allow_duplicate=True),
+        Input(f"{page}-levers", "data"),
+        prevent_initial_call="initial_duplicate",
+    )(_published)
+
+
+def _published(levers):
+    clean, _ = state.clean_lever_dict(levers)
+    return clean

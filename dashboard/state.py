@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import math
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
 
 from flywheel import InputError, Lever, LeverTable, load_levers
 from flywheel.baselines import baseline_names
 from flywheel.levers import parse_number
+from flywheel.paths import MODEL_FILE, MODELS_DIR
 from flywheel.scenarios import MAX_SCENARIO_BYTES, parse_scenario
 
 MAX_QUERY_LENGTH = 4000
@@ -139,19 +142,55 @@ def region_from_query(search: object) -> str:
     return DEFAULT_REGION
 
 
+#: Query keys that are not levers: the region, the model version.
+NOT_LEVERS = ("region", "v")
+
+
+@lru_cache(maxsize=1)
+def model_version() -> str:
+    """A short hash of the model file and its default calibration (China's baseline).
+
+    A shared link carries it (``v=``), so a link opened under another version can say
+    that its numbers may differ.
+    """
+    digest = hashlib.sha256(MODEL_FILE.read_bytes())
+    default = MODELS_DIR / "calibrated" / f"{DEFAULT_REGION}.json"
+    if default.is_file():
+        digest.update(default.read_bytes())
+    return digest.hexdigest()[:8]
+
+
 def to_query(levers: dict[str, float], region: str = DEFAULT_REGION) -> str:
-    """URL query string with the region (unless the default) and the levers that differ.
+    """URL query string: the region (unless the default), the levers that differ, the version.
 
     Examples
     --------
-    >>> to_query({**load_levers().defaults(), "public_investment": 6.0})
-    '?public_investment=6'
-    >>> to_query(load_levers().defaults(), "deu")
-    '?region=deu'
+    >>> to_query({**load_levers().defaults(), "public_investment": 6.0}).startswith(
+    ...     "?public_investment=6&v=")
+    True
+    >>> to_query(load_levers().defaults(), "deu") == f"?region=deu&v={model_version()}"
+    True
+    >>> to_query(load_levers().defaults())
+    ''
     """
     pairs = {} if region == DEFAULT_REGION else {"region": region}
     pairs.update({key: f"{value:g}" for key, value in changed_levers(levers).items()})
+    if pairs:
+        pairs["v"] = model_version()
     return "?" + urlencode(pairs) if pairs else ""
+
+
+def version_message(search: object) -> str | None:
+    """What to say when a link was made with another model version (else None)."""
+    if not isinstance(search, str) or len(search) > MAX_QUERY_LENGTH:
+        return None
+    for key, value in parse_qsl(search.lstrip("?")):
+        if key == "v" and value != model_version():
+            return (
+                f"This link was made with another version of the model ({value[:12]}; this is "
+                f"{model_version()}): the levers are the same, the numbers may differ."
+            )
+    return None
 
 
 def from_query(search: object) -> tuple[dict[str, float], list[str]]:
@@ -165,11 +204,19 @@ def from_query(search: object) -> tuple[dict[str, float], list[str]]:
     pairs = [
         (key, value)
         for key, value in parse_qsl(search.lstrip("?"), keep_blank_values=True)
-        if key != "region"  # not a lever: the region selector reads it
+        if key not in NOT_LEVERS  # the region selector reads the region
     ]
-    return _clean_pairs(
+    levers, messages = _clean_pairs(
         pairs, table, lambda key: f"The link names an unknown lever {key[:40]!r}; ignored."
     )
+    version = version_message(search)
+    return levers, messages + ([version] if version else [])
+
+
+def from_page_query(query: dict) -> tuple[dict[str, float], list[str]]:
+    """Levers and messages from the query a page's layout receives (``?a=1`` as ``a="1"``)."""
+    pairs = [(str(k), v) for k, v in query.items() if isinstance(v, str)] if query else []
+    return from_query("?" + urlencode(pairs)) if pairs else from_query("")
 
 
 def from_upload(contents: object, filename: object) -> dict[str, float]:

@@ -242,6 +242,7 @@ def _slider_values(levers: dict[str, float], ids) -> list[float]:
 @callback(
     Output({"type": LEVER, "key": ALL}, "value"),
     Output("explore-apply-message", "children"),
+    Output("explore-preset", "value"),
     Input("explore-url", "search"),
     Input("explore-preset", "value"),
     Input("explore-reset", "n_clicks"),
@@ -255,11 +256,13 @@ def apply_levers(search, preset, _reset, upload, filename, ids, values):
     trigger = ctx.triggered_id
     current, _ = state.clean_levers(ids, values)
     messages: list[str] = []
+    shown_preset = None  # the preset box names a preset only while its levers are applied
     if trigger == "explore-preset":
         if not isinstance(preset, str) or preset not in preset_names():
             raise PreventUpdate
         levers = {**load_levers().defaults(), **load_scenario(preset).levers}
         messages.append(f"Preset applied: {load_scenario(preset).title}.")
+        shown_preset = preset
     elif trigger == "explore-reset":
         levers = load_levers().defaults()
         messages.append("All levers back to the baseline.")
@@ -268,12 +271,17 @@ def apply_levers(search, preset, _reset, upload, filename, ids, values):
             levers = state.from_upload(upload, filename)
             messages.append(f"Scenario loaded from {str(filename)[:80]}.")
         except InputError as error:
-            return _slider_values(current, ids), f"Could not load the file: {error}"
+            return _slider_values(current, ids), f"Could not load the file: {error}", dash.no_update
     else:
         levers, messages = state.from_query(search)
-        if levers == current:
+        if levers == current and not messages:
             raise PreventUpdate
-    return _slider_values(levers, ids), " ".join(messages)
+        if messages:
+            messages.insert(0, "From the link:")
+        if levers == current:  # nothing to move, but say what was wrong with the link
+            unchanged = [dash.no_update] * len(ids) if isinstance(ids, list) else []
+            return unchanged, " ".join(messages), dash.no_update
+    return _slider_values(levers, ids), " ".join(messages), shown_preset
 
 
 @callback(

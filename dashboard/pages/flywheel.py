@@ -8,7 +8,7 @@ import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import figures, runs, state
-from dashboard.components import graph, region_selector, remember_region
+from dashboard.components import graph, publish_levers, region_selector, remember_region
 from flywheel import Scenario, load_levers
 from flywheel.evidence import dividend_sentence, flywheel_dividend
 from flywheel.loops import load_loops
@@ -28,14 +28,15 @@ def _link_pair(key: str) -> tuple[str, str]:
 
 
 def layout(**query):
-    """Flywheel page layout."""
+    """Flywheel page layout: the scenario (levers, link cuts, region) from the link."""
+    levers, messages = state.from_page_query(query)
     switches = dcc.Checklist(
         id="flywheel-links",
         options=[
             {"label": f" {lever.label.removeprefix('Link: ')}", "value": lever.key}
             for lever in LINKS
         ],
-        value=[lever.key for lever in LINKS],
+        value=[lever.key for lever in LINKS if levers[lever.key] != 0],
         className="link-switches",
     )
     loops = [
@@ -57,7 +58,10 @@ def layout(**query):
     return html.Div(
         className="flywheel",
         children=[
+            dcc.Location(id="flywheel-url", refresh=False),
+            dcc.Store(id="flywheel-levers", data=levers),
             html.Div(region_selector(query, "flywheel"), className="flywheel-region"),
+            html.Div(" ".join(messages), className="message", role="status"),
             html.Section(
                 className="diagram",
                 children=[
@@ -103,7 +107,7 @@ def layout(**query):
     Input({"type": "flywheel-loop", "code": ALL}, "n_clicks"),
     Input("flywheel-strip", "clickData"),
     Input("flywheel-region", "value"),
-    State("current-levers", "data"),
+    State("flywheel-levers", "data"),
 )
 def update(active, _loop_clicks, strip_click, region, current):
     """Redraw the diagram, the small charts and the loop-dominance strip for the links switched on."""
@@ -132,6 +136,22 @@ def update(active, _loop_clicks, strip_click, region, current):
     )
 
 
+@callback(
+    Output("flywheel-levers", "data"),
+    Output("flywheel-url", "search"),
+    Input("flywheel-links", "value"),
+    Input("flywheel-region", "value"),
+    State("flywheel-levers", "data"),
+    prevent_initial_call=True,
+)
+def share(active, region, current):
+    """Link cuts and the region become the scenario's: in the address and on every page."""
+    active = [key for key in active if isinstance(key, str)] if isinstance(active, list) else []
+    levers, _ = state.clean_lever_dict(current)
+    levers.update({lever.key: (1.0 if lever.key in active else 0.0) for lever in LINKS})
+    return levers, state.to_query(levers, state.clean_region(region))
+
+
 def _clicked_code(click) -> str | None:
     """The loop code of a click on the strip (anything else: None)."""
     try:
@@ -143,6 +163,7 @@ def _clicked_code(click) -> str | None:
 
 
 remember_region("flywheel")
+publish_levers("flywheel")
 
 dash.register_page(
     __name__,

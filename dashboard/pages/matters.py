@@ -6,7 +6,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures, runs, state
-from dashboard.components import graph, region_selector, remember_region
+from dashboard.components import graph, publish_levers, region_selector, remember_region
 from flywheel.results import in_currency
 
 #: Outcomes the tornado can explain: model variable -> (label, scale, unit).
@@ -21,10 +21,12 @@ YEARS = (2030, 2035, 2040, 2050)
 
 
 def layout(**query):
-    """What-matters page layout."""
+    """What-matters page layout: the scenario (levers, region) from the link."""
+    levers, _ = state.from_page_query(query)
     return html.Div(
         className="matters",
         children=[
+            dcc.Store(id="matters-levers", data=levers),
             region_selector(query, "matters"),
             html.H1("What matters most?"),
             html.P(
@@ -69,7 +71,7 @@ def layout(**query):
     Input("matters-outcome", "value"),
     Input("matters-year", "value"),
     Input("matters-region", "value"),
-    State("current-levers", "data"),
+    State("matters-levers", "data"),
 )
 def update(outcome, year, region, current):
     """Redraw the tornado for the chosen outcome and year around the current scenario."""
@@ -96,6 +98,7 @@ def update(outcome, year, region, current):
 
 
 remember_region("matters")
+publish_levers("matters")
 
 dash.register_page(
     __name__,

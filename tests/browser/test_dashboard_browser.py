@@ -1,6 +1,7 @@
 """The dashboard in a real headless Chromium: what a user clicks, what they see."""
 
 import io
+import json
 import time
 
 import pandas as pd
@@ -327,3 +328,78 @@ def test_the_calibration_page_follows_the_chosen_region(driver, server_url):
     wait_until(driver, "return document.querySelector('#calibration-gdp_real .js-plotly-plot')")
     assert driver.find_elements(By.ID, "calibration-population") == []
     assert severe_logs(driver) == []
+
+
+def wait_lever(driver, key, value):
+    """Wait until a lever's slider shows ``value`` (the page may still be loading)."""
+    element_id = json.dumps({"key": key, "type": "explore-lever"}, separators=(",", ":"))
+    wait_until(
+        driver,
+        "const s = document.querySelector(`div[id='${arguments[0]}'] [role=slider]`);"
+        "return s && s.getAttribute('aria-valuenow') === arguments[1];",
+        20,
+        element_id,
+        value,
+    )
+
+
+def _search(driver):
+    return driver.execute_script("return window.location.search")
+
+
+def test_navigating_away_and_back_keeps_the_scenario(driver, server_url):
+    open_page(driver, server_url + "/?public_investment=8")
+    wait_until(driver, "return document.getElementById('nav-flywheel').href.includes('=8')")
+    driver.find_element(By.ID, "nav-flywheel").click()
+    wait_until(driver, "return window.location.pathname === '/flywheel'")
+    assert "public_investment=8" in _search(driver)
+    wait_until(driver, "return document.querySelector('#flywheel-diagram .js-plotly-plot')")
+    driver.find_element(By.ID, "nav-explore").click()
+    wait_until(driver, "return window.location.pathname === '/'")
+    wait_lever(driver, "public_investment", "8")
+    assert "public_investment=8" in _search(driver)
+    assert severe_logs(driver) == []
+
+
+def test_a_link_cut_on_the_flywheel_page_reaches_the_address_and_explore(driver, server_url):
+    driver.get(server_url + "/flywheel?rd_intensity=5")
+    wait_until(driver, "return document.querySelector('#flywheel-links input')")
+    box = driver.find_elements(By.CSS_SELECTOR, "#flywheel-links input")[0]
+    box.click()
+    wait_until(driver, "return window.location.search.includes('link_economy_government=0')")
+    assert "rd_intensity=5" in _search(driver)
+    driver.find_element(By.ID, "nav-explore").click()
+    wait_until(driver, "return window.location.pathname === '/'")
+    wait_lever(driver, "link_economy_government", "0")
+    assert lever_thumb(driver, "rd_intensity").get_attribute("aria-valuenow") == "5"
+    # and a fresh browser opening the Flywheel link sees the cut
+    fresh = new_driver()
+    try:
+        fresh.get(server_url + "/flywheel?link_economy_government=0")
+        wait_until(fresh, "return document.querySelector('#flywheel-links input')")
+        ticked = [
+            b.is_selected() for b in fresh.find_elements(By.CSS_SELECTOR, "#flywheel-links input")
+        ]
+        assert ticked[0] is False and all(ticked[1:])
+    finally:
+        fresh.quit()
+    assert severe_logs(driver) == []
+
+
+def test_reset_clears_the_preset_box(driver, server_url):
+    open_page(driver, server_url + "/")
+    choose_option(driver, "explore-preset", "Government-led")
+    wait_until(driver, "return window.location.search.includes('public_investment=6')")
+    assert "Government-led" in driver.find_element(By.ID, "explore-preset").text
+    driver.find_element(By.ID, "explore-reset").click()
+    wait_until(driver, "return !window.location.search.includes('public_investment')")
+    wait_until(
+        driver,
+        "return !document.getElementById('explore-preset').textContent.includes('Government')",
+    )
+
+
+def test_a_link_with_only_invalid_values_says_so(driver, server_url):
+    open_page(driver, server_url + "/?public_investment=nan")
+    text = wait_until(driver, "return document.getElementById('explore-apply-message').textContent")
+    assert "From the link: Public digital investment: 'nan' is not a number; reset to 2" in text

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from dash.exceptions import PreventUpdate
 
-from dashboard import figures, runs
+from dashboard import figures, runs, state
 from dashboard.pages import explore, flywheel, model
 from flywheel import load_levers
 from tests.dashboard.helpers import lever_ids, triggered
@@ -38,7 +38,9 @@ def test_update_moves_scenario_not_baseline():
     assert moved[chart]["data"][0]["y"] == base[chart]["data"][0]["y"]  # baseline unchanged
     assert moved[chart]["data"][1]["y"] != base[chart]["data"][1]["y"]
     assert moved[chart]["data"][1]["y"][-1] > base[chart]["data"][1]["y"][-1]
-    assert moved[len(figures.TRAJECTORIES) + 2] == "?public_investment=12"  # URL
+    assert (
+        moved[len(figures.TRAJECTORIES) + 2] == f"?public_investment=12&v={state.model_version()}"
+    )
 
 
 @pytest.mark.parametrize(
@@ -83,69 +85,68 @@ def test_compare_up_to_four_saved_scenarios():
     assert names == ["Baseline", "This scenario", "s0", "s1", "s2", "s3"]
 
 
+def apply(trigger, search=None, preset=None, reset=None, upload=None, filename=None, values=None):
+    return triggered(
+        explore.apply_levers,
+        trigger,
+        search,
+        preset,
+        reset,
+        upload,
+        filename,
+        IDS,
+        DEFAULTS if values is None else values,
+    )
+
+
 def test_apply_preset_reset_url_and_upload():
-    values, message = triggered(
-        explore.apply_levers,
-        "explore-preset.value",
-        None,
-        "government-led",
-        None,
-        None,
-        None,
-        IDS,
-        DEFAULTS,
-    )
+    values, message, preset = apply("explore-preset.value", preset="government-led")
     assert values[KEYS.index("public_investment")] == 6.0 and "Government-led" in message
-    values, message = triggered(
-        explore.apply_levers, "explore-reset.n_clicks", None, None, 1, None, None, IDS, values
-    )
+    assert preset == "government-led"
+    values, message, preset = apply("explore-reset.n_clicks", reset=1, values=values)
     assert values == DEFAULTS
-    values, _ = triggered(
-        explore.apply_levers,
-        "explore-url.search",
-        "?rd_intensity=7",
-        None,
-        None,
-        None,
-        None,
-        IDS,
-        DEFAULTS,
-    )
-    assert values[KEYS.index("rd_intensity")] == 7.0
+    assert preset is None  # the preset box no longer names a preset after Reset
+    values, _, preset = apply("explore-url.search", search="?rd_intensity=7")
+    assert values[KEYS.index("rd_intensity")] == 7.0 and preset is None
     with pytest.raises(PreventUpdate):  # the URL already matches the sliders
-        triggered(
-            explore.apply_levers, "explore-url.search", "", None, None, None, None, IDS, DEFAULTS
-        )
+        apply("explore-url.search", search="")
     with pytest.raises(PreventUpdate):
-        triggered(
-            explore.apply_levers,
-            "explore-preset.value",
-            None,
-            "../../etc/passwd",
-            None,
-            None,
-            None,
-            IDS,
-            DEFAULTS,
-        )
+        apply("explore-preset.value", preset="../../etc/passwd")
     contents = (
         "data:application/json;base64,"
         + base64.b64encode(b'{"levers": {"rd_intensity": 99}}').decode()
     )
-    values, message = triggered(
-        explore.apply_levers,
-        "explore-upload.contents",
-        None,
-        None,
-        None,
-        contents,
-        "bad.json",
-        IDS,
-        DEFAULTS,
-    )
+    values, message, preset = apply("explore-upload.contents", upload=contents, filename="bad.json")
     assert values == DEFAULTS
     assert "Could not load the file: bad.json, line 1: lever 'rd_intensity'" in message
     assert "allowed: 0 to 10" in message
+    good = "data:application/json;base64," + base64.b64encode(b'{"levers": {}}').decode()
+    _, message, preset = apply("explore-upload.contents", upload=good, filename="ok.json")
+    assert preset is None and "Scenario loaded from ok.json" in message
+
+
+def test_a_link_whose_values_are_all_invalid_says_so():
+    from dash import no_update
+
+    values, message, _ = apply("explore-url.search", search="?public_investment=nan")
+    assert values == [no_update] * len(IDS)  # the sliders already show the defaults
+    assert message.startswith("From the link: Public digital investment: 'nan' is not a number")
+    values, message, _ = apply("explore-url.search", search="?warp=9&public_investment=99")
+    assert values[KEYS.index("public_investment")] == 15.0
+    assert "unknown lever 'warp'" in message and "99 is above 15; set to 15" in message
+
+
+def test_a_link_from_another_model_version_works_and_says_so():
+    from dashboard import state
+
+    values, message, _ = apply("explore-url.search", search="?public_investment=9&v=0000beef")
+    assert values[KEYS.index("public_investment")] == 9.0
+    assert "another version of the model (0000beef" in message
+    assert state.model_version() in message
+    values, message, _ = apply(
+        "explore-url.search", search=f"?public_investment=9&v={state.model_version()}"
+    )
+    assert values[KEYS.index("public_investment")] == 9.0 and message == ""
 
 
 @pytest.mark.parametrize("stored", ["abc", [1, 2], None, {"warp": 1, "rd_intensity": "x"}])
@@ -355,7 +356,7 @@ def test_a_region_is_shown_in_its_own_money_with_the_levers_kept():
     assert china[0]["layout"]["yaxis"]["title"]["text"].startswith("trillion yuan")
     assert germany[0]["data"][1]["y"] != china[0]["data"][1]["y"]
     url = germany[len(figures.TRAJECTORIES) + 2]
-    assert url == "?region=deu&public_investment=9"
+    assert url == f"?region=deu&public_investment=9&v={state.model_version()}"
     assert (
         germany[len(figures.TRAJECTORIES) + 4] == china[len(figures.TRAJECTORIES) + 4]
     )  # levers kept

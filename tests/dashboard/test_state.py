@@ -65,7 +65,7 @@ def test_malformed_slider_lists_fall_back_to_defaults(ids, values):
 def test_query_round_trip_and_only_changed_levers():
     levers = {**TABLE.defaults(), "public_investment": 6.0, "future_shock": 1.0}
     query = state.to_query(levers)
-    assert query == "?public_investment=6&future_shock=1"
+    assert query == f"?public_investment=6&future_shock=1&v={state.model_version()}"
     assert state.from_query(query) == (levers, [])
     assert state.to_query(TABLE.defaults()) == ""
 

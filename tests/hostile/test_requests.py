@@ -202,6 +202,7 @@ def test_wildcards_naming_different_components_get_400_not_500(server_url, callb
         outputs = [
             [{"id": {"type": "explore-lever", **k}, "property": "value"} for k in keys[:n_out]],
             {"id": "explore-apply-message", "property": "children"},
+            {"id": "explore-preset", "property": "value"},
         ]
         inputs = [
             {"id": s["id"], "property": s["property"], "value": 1 if "reset" in s["id"] else None}
