@@ -59,6 +59,33 @@ def clean_value(lever: Lever, value: object) -> tuple[float, str | None]:
     return number, None
 
 
+def typed_value(lever: Lever, text: object, current: float) -> tuple[float, str | None]:
+    """A value typed for ``lever``: ``(value, None)``, or ``(current, why not)``.
+
+    Unlike :func:`clean_value`, nothing is clamped: an entry outside the range is refused
+    and the lever keeps ``current``; an entry between steps snaps to the nearest step.
+
+    Examples
+    --------
+    >>> lever = load_levers().get("public_investment")
+    >>> typed_value(lever, "99", 9.0)
+    (9.0, 'Public digital investment: 99 is outside 0 to 15 % of fiscal revenue; kept 9')
+    >>> typed_value(lever, " 12 ", 9.0)
+    (12.0, None)
+    """
+    allowed = f"{lever.min:g} to {lever.max:g} {lever.unit}".rstrip()
+    raw = str(text).strip()[:24] if isinstance(text, (str, int, float)) else ""
+    try:
+        number = parse_number(raw)
+    except ValueError:
+        shown = repr(raw) if raw else "an empty box"
+        return current, f"{lever.label}: {shown} is not a number; type {allowed}; kept {current:g}"
+    if not lever.min <= number <= lever.max:
+        return current, f"{lever.label}: {number:g} is outside {allowed}; kept {current:g}"
+    value, _ = clean_value(lever, number)  # a whole number or the nearest step
+    return value, None
+
+
 def clean_levers(
     ids: object, values: object, table: LeverTable | None = None
 ) -> tuple[dict[str, float], list[str]]:

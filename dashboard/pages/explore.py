@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import dash
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import figures, runs, state
@@ -58,6 +59,9 @@ ATTRIBUTION_LINES = {
 ATTRIBUTION_OPTIONS = [{"label": v[0], "value": k} for k, v in ATTRIBUTION_LINES.items()]
 
 
+BOX = "explore-box-"  # + lever key: the typed value beside each slider
+
+
 def _slider(lever):
     marks = {lever.min: f"{lever.min:g}", lever.max: f"{lever.max:g}"}
     marks[lever.default] = {"label": "▲", "style": {"color": "#8a8a8a"}}
@@ -68,18 +72,35 @@ def _slider(lever):
             html.Div(
                 className="lever-head",
                 children=[
-                    html.Label(lever.label),
+                    html.Label(lever.label, htmlFor=BOX + lever.key),
                     html.Span(f"{lever.unit} · baseline ▲ {lever.default:g}", className="unit"),
                 ],
             ),
-            dcc.Slider(
-                id={"type": LEVER, "key": lever.key},
-                min=lever.min,
-                max=lever.max,
-                step=lever.step,
-                value=lever.default,
-                marks=marks,
-                updatemode="drag",
+            html.Div(
+                className="lever-row",
+                children=[
+                    dcc.Slider(
+                        id={"type": LEVER, "key": lever.key},
+                        min=lever.min,
+                        max=lever.max,
+                        step=lever.step,
+                        value=lever.default,
+                        marks=marks,
+                        updatemode="drag",
+                        # the slider's own box keeps an out-of-range entry on screen while
+                        # the scenario uses the last valid keystroke: ours checks on Enter
+                        allow_direct_input=False,
+                    ),
+                    dcc.Input(
+                        id=BOX + lever.key,
+                        type="text",
+                        inputMode="decimal",
+                        value=f"{lever.default:g}",
+                        debounce=True,
+                        maxLength=24,
+                        className="lever-box",
+                    ),
+                ],
             ),
             html.Div(lever.help, className="help secondary"),
         ],
@@ -188,6 +209,12 @@ def layout(**query):
                                 inline=True,
                                 className="bands-switch",
                             ),
+                            html.Button(
+                                "Delete ticked",
+                                id="explore-delete",
+                                className="button ghost",
+                                title="Delete the saved scenarios ticked for comparison",
+                            ),
                             dcc.Checklist(
                                 id="explore-compare",
                                 options=[],
@@ -282,6 +309,51 @@ def apply_levers(search, preset, _reset, upload, filename, ids, values):
             unchanged = [dash.no_update] * len(ids) if isinstance(ids, list) else []
             return unchanged, " ".join(messages), dash.no_update
     return _slider_values(levers, ids), " ".join(messages), shown_preset
+
+
+KEYS = tuple(load_levers().keys())
+
+# the box beside each slider shows the slider's value (in the browser: no request)
+clientside_callback(
+    "function(values) { return values.map(v => (v === null || v === undefined) ? '' : String(v)); }",
+    [Output(BOX + key, "value") for key in KEYS],
+    Input({"type": LEVER, "key": ALL}, "value"),
+)
+
+
+@callback(
+    Output({"type": LEVER, "key": ALL}, "value", allow_duplicate=True),
+    Output("explore-apply-message", "children", allow_duplicate=True),
+    [Output(BOX + key, "value", allow_duplicate=True) for key in KEYS],
+    [Input(BOX + key, "value") for key in KEYS],
+    State({"type": LEVER, "key": ALL}, "id"),
+    State({"type": LEVER, "key": ALL}, "value"),
+    prevent_initial_call=True,
+)
+def typed(*args):
+    """A value typed in a lever's box (on Enter or leaving it) moves its slider, if valid.
+
+    An invalid entry moves nothing: the box goes back to the slider's value and a message
+    names the lever, what was wrong and the allowed range.
+    """
+    *boxes, ids, values = args  # one argument per box, then the sliders' ids and values
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, str) or not trigger.startswith(BOX):
+        raise PreventUpdate
+    key = trigger.removeprefix(BOX)
+    if key not in KEYS or len(boxes) != len(KEYS):
+        raise PreventUpdate
+    current, _ = state.clean_levers(ids, values)
+    lever = load_levers().get(key)
+    text = boxes[KEYS.index(key)]
+    box_values = [dash.no_update] * len(KEYS)
+    value, problem = state.typed_value(lever, text, current[key])
+    if problem:
+        box_values[KEYS.index(key)] = f"{current[key]:g}"
+        unchanged = [dash.no_update] * len(ids) if isinstance(ids, list) else []
+        return unchanged, problem, *box_values
+    current[key] = value
+    return _slider_values(current, ids), "", *box_values
 
 
 @callback(
@@ -505,6 +577,35 @@ def save_scenario(_clicks, name, levers, saved):
 
 
 @callback(
+    Output("saved-scenarios", "data", allow_duplicate=True),
+    Output("explore-compare", "options", allow_duplicate=True),
+    Output("explore-compare", "value"),
+    Output("explore-apply-message", "children", allow_duplicate=True),
+    Input("explore-delete", "n_clicks"),
+    State("explore-compare", "value"),
+    State("saved-scenarios", "data"),
+    prevent_initial_call=True,
+)
+def delete_scenarios(_clicks, ticked, saved):
+    """Delete the saved scenarios ticked for comparison."""
+    if not _clicks:
+        raise PreventUpdate
+    saved = dict(saved) if isinstance(saved, dict) else {}
+    names = (
+        [name for name in ticked if isinstance(name, str) and name in saved]
+        if isinstance(ticked, list)
+        else []
+    )
+    if not names:
+        message = "Tick the saved scenarios to delete (the 'compare' boxes), then press Delete."
+        return dash.no_update, dash.no_update, dash.no_update, message
+    for name in names:
+        del saved[name]
+    quoted = ", ".join(f"'{name}'" for name in names)
+    return saved, compare_options(None, saved), [], f"Deleted {quoted}."
+
+
+@callback(
     Output("explore-compare", "options"),
     Input("explore-url", "pathname"),
     State("saved-scenarios", "data"),
@@ -521,17 +622,28 @@ def compare_options(_path, saved):
     Input("explore-download-json", "n_clicks"),
     State("explore-scenario", "data"),
     State("explore-region", "value"),
+    State("explore-save-name", "value"),
+    State("explore-preset", "value"),
     prevent_initial_call=True,
 )
-def download(_csv, _json, levers, region=state.DEFAULT_REGION):
-    """Download the plotted numbers of the chosen region (CSV) or the scenario (JSON)."""
+def download(_csv, _json, levers, region=state.DEFAULT_REGION, name=None, preset=None):
+    """Download the plotted numbers of the chosen region (CSV) or the scenario (JSON).
+
+    The scenario's title is the name typed in the save box, else the preset shown, else
+    a generic one.
+    """
     if not (_csv or _json):
         raise PreventUpdate
     clean, _ = state.clean_lever_dict(levers)
     changed = state.changed_levers(clean)
     if ctx.triggered_id == "explore-download-json":
-        content = json.dumps({"title": "Scenario from the dashboard", "levers": changed}, indent=2)
-        return {"content": content, "filename": "flywheel-scenario.json"}
+        title = name.strip()[:40] if isinstance(name, str) and name.strip() else ""
+        if not title and isinstance(preset, str) and preset in preset_names():
+            title = load_scenario(preset).title
+        title = title or "Scenario from the dashboard"
+        content = json.dumps({"title": title, "levers": changed}, indent=2, ensure_ascii=False)
+        stem = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "scenario"
+        return {"content": content, "filename": f"flywheel-{stem}.json"}
     region = state.clean_region(region)
     table = plotted_table(runs.run(changed, region), runs.baseline(region))
     suffix = "" if region == state.DEFAULT_REGION else f"-{region}"

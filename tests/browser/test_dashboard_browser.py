@@ -403,3 +403,66 @@ def test_a_link_with_only_invalid_values_says_so(driver, server_url):
     open_page(driver, server_url + "/?public_investment=nan")
     text = wait_until(driver, "return document.getElementById('explore-apply-message').textContent")
     assert "From the link: Public digital investment: 'nan' is not a number; reset to 2" in text
+
+
+def test_typing_a_value_moves_the_slider_and_an_invalid_one_is_refused(driver, server_url):
+    open_page(driver, server_url + "/?public_investment=9")
+    box = driver.find_element(By.ID, "explore-box-public_investment")
+    wait_until(
+        driver, "return document.getElementById('explore-box-public_investment').value === '9'"
+    )
+    remember(driver, "explore-chart-0", 1)
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("99", Keys.ENTER)
+    message = wait_until(
+        driver, "return document.getElementById('explore-apply-message').textContent"
+    )
+    assert message == "Public digital investment: 99 is outside 0 to 15 % of fiscal revenue; kept 9"
+    wait_until(
+        driver, "return document.getElementById('explore-box-public_investment').value === '9'"
+    )
+    assert lever_thumb(driver, "public_investment").get_attribute("aria-valuenow") == "9"
+    assert "public_investment=9" in _search(driver)
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("12", Keys.ENTER)
+    wait_lever(driver, "public_investment", "12")
+    wait_until(driver, "return window.location.search.includes('public_investment=12')")
+    wait_changed(driver, "explore-chart-0", 1)
+    # the slider's own box is gone: one box per lever, named by the lever's label
+    label = driver.find_element(By.CSS_SELECTOR, "label[for='explore-box-public_investment']")
+    assert label.text == "Public digital investment"
+    assert driver.find_elements(By.CSS_SELECTOR, ".rc-slider ~ input, .dash-slider input") == []
+    assert severe_logs(driver) == []
+
+
+def test_a_saved_scenario_can_be_deleted_and_downloads_carry_their_name(
+    driver, server_url, tmp_path_factory
+):
+    download_dir = tmp_path_factory.mktemp("json")
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(download_dir)}
+    )
+    open_page(driver, server_url + "/?rd_intensity=6")
+    driver.find_element(By.ID, "explore-save-name").send_keys("Research push")
+    driver.find_element(By.ID, "explore-download-json").click()
+    end = time.monotonic() + 20
+    while not list(download_dir.glob("*.json")) and time.monotonic() < end:
+        time.sleep(0.1)
+    saved_file = download_dir / "flywheel-research-push.json"
+    assert json.loads(saved_file.read_text())["title"] == "Research push"
+    driver.find_element(By.ID, "explore-save").click()
+    box = wait_until(
+        driver,
+        "return [...document.querySelectorAll('#explore-compare label')]"
+        ".find(e => e.textContent.includes('Research push'))",
+    )
+    box.click()
+    driver.find_element(By.ID, "explore-delete").click()
+    wait_until(
+        driver,
+        "return ![...document.querySelectorAll('#explore-compare label')]"
+        ".some(e => e.textContent.includes('Research push'))",
+    )
+    stored = driver.execute_script("return window.localStorage.getItem('saved-scenarios')")
+    assert "Research push" not in stored
+    assert "Deleted 'Research push'." in driver.find_element(By.ID, "explore-apply-message").text

@@ -190,6 +190,49 @@ def test_json_download_is_a_loadable_scenario(tmp_path):
     path = tmp_path / download["filename"]
     path.write_text(download["content"])
     assert load_scenario(str(path)).levers == {"public_investment": 9.0}
+    assert load_scenario(str(path)).title == "Scenario from the dashboard"
+    named = triggered(
+        explore.download,
+        "explore-download-json.n_clicks",
+        None,
+        1,
+        levers,
+        "china",
+        " Plan B ",
+        None,
+    )
+    assert named["filename"] == "flywheel-plan-b.json"
+    assert json.loads(named["content"])["title"] == "Plan B"
+    preset = triggered(
+        explore.download,
+        "explore-download-json.n_clicks",
+        None,
+        1,
+        levers,
+        "china",
+        "",
+        "government-led",
+    )
+    assert json.loads(preset["content"])["title"].startswith("Government-led")
+    junk = triggered(
+        explore.download, "explore-download-json.n_clicks", None, 1, levers, "china", ["x"], 5
+    )
+    assert json.loads(junk["content"])["title"] == "Scenario from the dashboard"
+
+
+def test_saved_scenarios_can_be_deleted():
+    saved = {"a": {"public_investment": 3.0}, "b": {}, "c": {}}
+    kept, options, ticked, message = triggered(
+        explore.delete_scenarios, "explore-delete.n_clicks", 1, ["a", "c", "zz", 5], saved
+    )
+    assert kept == {"b": {}} and ticked == [] and message == "Deleted 'a', 'c'."
+    assert [o["value"] for o in options] == ["b"]
+    assert saved == {"a": {"public_investment": 3.0}, "b": {}, "c": {}}  # not mutated
+    _, _, _, message = triggered(explore.delete_scenarios, "explore-delete.n_clicks", 1, [], saved)
+    assert message.startswith("Tick the saved scenarios to delete")
+    for junk in (None, "a", {"a": 1}):
+        triggered(explore.delete_scenarios, "explore-delete.n_clicks", 1, junk, saved)
+        triggered(explore.delete_scenarios, "explore-delete.n_clicks", 1, ["a"], junk)
 
 
 def test_flywheel_link_switch_changes_the_charts():
