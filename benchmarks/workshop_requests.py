@@ -3,8 +3,12 @@
 from flywheel import load_levers
 
 
-def update_body(dependencies, levers, bands=False):
-    """The request that redraws Explore for ``levers`` (with uncertainty bands if ``bands``)."""
+def update_body(dependencies, levers, bands=False, drag=False):
+    """The request that redraws Explore for ``levers`` (with uncertainty bands if ``bands``).
+
+    As the page's gate sends it: a move while dragging (``drag``) asks for the scenario's
+    line alone, as a partial update; otherwise the whole picture, bands included.
+    """
     dep = next(d for d in dependencies if d["output"].startswith("..explore-chart-0.figure"))
     keys = load_levers().keys()
     ids = [{"type": "explore-lever", "key": key} for key in keys]
@@ -16,7 +20,16 @@ def update_body(dependencies, levers, bands=False):
         "output": dep["output"],
         "outputs": outputs,
         "inputs": [
-            [{"id": i, "property": "value", "value": levers[i["key"]]} for i in ids],
+            {
+                "id": "explore-request",
+                "property": "data",
+                "value": {
+                    "values": [levers[i["key"]] for i in ids],
+                    "n": 2,
+                    "final": not drag,
+                    "fresh": not drag,
+                },
+            },
             {"id": "explore-compare", "property": "value", "value": []},
             {"id": "explore-cost-year", "property": "value", "value": 2035},
             {"id": "explore-bands", "property": "value", "value": ["on"] if bands else []},
@@ -26,5 +39,5 @@ def update_body(dependencies, levers, bands=False):
             [{"id": i, "property": "id", "value": i} for i in ids],
             {"id": "saved-scenarios", "property": "data", "value": {}},
         ],
-        "changedPropIds": ['{"key":"public_investment","type":"explore-lever"}.value'],
+        "changedPropIds": ["explore-request.data"],
     }

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from dash import Patch
+
 from flywheel import RunResult
 
 BASE_STYLE = {"color": "#8a8a8a", "dash": "dash", "width": 2}
@@ -155,6 +157,26 @@ def trajectory_figure(
     if variable == "Regional development index":
         _stage_bands(layout, result)
     return {"data": data, "layout": layout}
+
+
+def scenario_patch(figure: dict, first_band: int | None, with_band: bool) -> Patch:
+    """What changes on a chart when only the levers move: the scenario's line and band.
+
+    ``figure`` is the chart as :func:`trajectory_figure` draws it; ``first_band`` is the
+    index of the scenario band's lower edge on screen (None: no bands shown). The band is
+    replaced when ``with_band``, else hidden (it would show older lever values).
+    """
+    patch = Patch()
+    patch["data"][1]["y"] = figure["data"][1]["y"]
+    patch["layout"]["shapes"] = figure["layout"]["shapes"]
+    patch["layout"]["annotations"] = figure["layout"]["annotations"]
+    if first_band is not None:
+        scenario = [t for t in figure["data"] if t.get("legendgroup") == "This scenario"]
+        for offset in (0, 1):
+            if with_band and len(scenario) == 2:
+                patch["data"][first_band + offset]["y"] = scenario[offset]["y"]
+            patch["data"][first_band + offset]["visible"] = bool(with_band and scenario)
+    return patch
 
 
 #: Fill of the 5-95 % bands: the scenario's blue and the baseline's grey, see-through.

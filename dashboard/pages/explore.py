@@ -7,7 +7,18 @@ import re
 
 import dash
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+)
 from dash.exceptions import PreventUpdate
 
 from dashboard import figures, runs, state
@@ -86,7 +97,8 @@ def _slider(lever):
                         step=lever.step,
                         value=lever.default,
                         marks=marks,
-                        updatemode="drag",
+                        # value on release; drag_value while dragging (the gate sends it)
+                        updatemode="mouseup",
                         # the slider's own box keeps an out-of-range entry on screen while
                         # the scenario uses the last valid keystroke: ours checks on Enter
                         allow_direct_input=False,
@@ -138,6 +150,11 @@ def layout(**query):
             dcc.Location(id="explore-url", refresh=False),
             dcc.Location(id="explore-url-sync", refresh=False),
             dcc.Store(id="explore-scenario"),
+            dcc.Store(id="explore-request"),  # the levers sent to the server (see GATE)
+            dcc.Store(id="explore-done"),  # the request the picture on screen answers
+            dcc.Store(id="explore-gate"),  # written by nobody: the release callback's output
+            # the levers of the picture on screen (read by tests and the drag benchmark)
+            html.Div(id="explore-drawn", hidden=True),
             dcc.Download(id="explore-download"),
             html.Aside(
                 className="controls",
@@ -313,11 +330,26 @@ def apply_levers(search, preset, _reset, upload, filename, ids, values):
 
 KEYS = tuple(load_levers().keys())
 
-# the box beside each slider shows the slider's value (in the browser: no request)
+# live drag: the gate, the release and the boxes are in assets/gate.js (no request each)
 clientside_callback(
-    "function(values) { return values.map(v => (v === null || v === undefined) ? '' : String(v)); }",
+    ClientsideFunction("flywheel", "boxes"),
     [Output(BOX + key, "value") for key in KEYS],
+    Input({"type": LEVER, "key": ALL}, "drag_value"),
     Input({"type": LEVER, "key": ALL}, "value"),
+    State({"type": LEVER, "key": ALL}, "id"),
+)
+clientside_callback(
+    ClientsideFunction("flywheel", "gate"),
+    Output("explore-request", "data"),
+    Input({"type": LEVER, "key": ALL}, "drag_value"),
+    Input({"type": LEVER, "key": ALL}, "value"),
+    State({"type": LEVER, "key": ALL}, "id"),
+    State("explore-request", "data"),
+)
+clientside_callback(
+    ClientsideFunction("flywheel", "release"),
+    Output("explore-gate", "data"),
+    Input("explore-done", "data"),
 )
 
 
@@ -325,7 +357,10 @@ clientside_callback(
     Output({"type": LEVER, "key": ALL}, "value", allow_duplicate=True),
     Output("explore-apply-message", "children", allow_duplicate=True),
     [Output(BOX + key, "value", allow_duplicate=True) for key in KEYS],
-    [Input(BOX + key, "value") for key in KEYS],
+    # Enter or leaving the box, never the box's value itself: the slider writes that too
+    [Input(BOX + key, "n_submit") for key in KEYS],
+    [Input(BOX + key, "n_blur") for key in KEYS],
+    [State(BOX + key, "value") for key in KEYS],
     State({"type": LEVER, "key": ALL}, "id"),
     State({"type": LEVER, "key": ALL}, "value"),
     prevent_initial_call=True,
@@ -336,7 +371,7 @@ def typed(*args):
     An invalid entry moves nothing: the box goes back to the slider's value and a message
     names the lever, what was wrong and the allowed range.
     """
-    *boxes, ids, values = args  # one argument per box, then the sliders' ids and values
+    boxes, (ids, values) = args[2 * len(KEYS) : 3 * len(KEYS)], args[3 * len(KEYS) :]
     trigger = ctx.triggered_id
     if not isinstance(trigger, str) or not trigger.startswith(BOX):
         raise PreventUpdate
@@ -352,6 +387,8 @@ def typed(*args):
         box_values[KEYS.index(key)] = f"{current[key]:g}"
         unchanged = [dash.no_update] * len(ids) if isinstance(ids, list) else []
         return unchanged, problem, *box_values
+    if value == current[key]:
+        raise PreventUpdate  # nothing typed (leaving the box after Enter, or untouched)
     current[key] = value
     return _slider_values(current, ids), "", *box_values
 
@@ -364,7 +401,9 @@ def typed(*args):
     Output("explore-run-message", "children"),
     Output("explore-scenario", "data"),
     Output("current-levers", "data"),
-    Input({"type": LEVER, "key": ALL}, "value"),
+    Output("explore-drawn", "children"),
+    Output("explore-done", "data"),
+    Input("explore-request", "data"),
     Input("explore-compare", "value"),
     Input("explore-cost-year", "value"),
     Input("explore-bands", "value"),
@@ -372,14 +411,27 @@ def typed(*args):
     State({"type": LEVER, "key": ALL}, "id"),
     State("saved-scenarios", "data"),
 )
-def update(values, compare, cost_year, show_bands, region, ids, saved):
-    """Run the scenario in the chosen region; redraw every chart and card (bands if on)."""
+def update(request, compare, cost_year, show_bands, region, ids, saved):
+    """Run the scenario in the chosen region; redraw every chart and card (bands if on).
+
+    ``request`` is what the gate sent (``{"values": [...], "n": k}``; a plain list of
+    slider values is taken too); ``n`` comes back in ``explore-done``.
+    """
+    values = request.get("values") if isinstance(request, dict) else request
+    number = request.get("n") if isinstance(request, dict) else None
+    done = number if isinstance(number, int) and not isinstance(number, bool) else None
+    # a lever move (the gate's request, not a page's first) redraws only the scenario: the
+    # rest is on screen; while a drag goes on (final false) the line alone, no bands
+    later = isinstance(request, dict) and request.get("fresh") is False
+    final = not (later and request.get("final") is False)
+    patch = later and ctx.triggered_id == "explore-request"
     levers, messages = state.clean_levers(ids, values)
     region = state.clean_region(region)
     changed = state.changed_levers(levers)
     band_variables = tuple(variable for variable, *_ in figures.TRAJECTORIES)
     bands = {}
-    if isinstance(show_bands, list) and "on" in show_bands:
+    bands_on = isinstance(show_bands, list) and "on" in show_bands
+    if bands_on and final:
         result, scenario_bands = runs.run_with_bands(changed, band_variables, region)
         bands = {
             "Baseline": runs.bands({}, band_variables, region),
@@ -408,6 +460,10 @@ def update(values, compare, cost_year, show_bands, region, ids, saved):
         )
         for variable, title, unit, scale in figures.TRAJECTORIES
     ]
+    if patch:
+        # the scenario's band follows the baseline's (2 traces) after the line traces
+        first_band = 2 + len(compares) + 2 if bands_on else None
+        charts = [figures.scenario_patch(chart, first_band, final) for chart in charts]
     year = (
         int(cost_year)
         if isinstance(cost_year, (int, float)) and 2005 <= cost_year <= 2050
@@ -421,6 +477,8 @@ def update(values, compare, cost_year, show_bands, region, ids, saved):
         " ".join(messages),
         levers,
         levers,
+        json.dumps(levers, sort_keys=True),
+        done,
     )
 
 

@@ -466,3 +466,49 @@ def test_a_saved_scenario_can_be_deleted_and_downloads_carry_their_name(
     stored = driver.execute_script("return window.localStorage.getItem('saved-scenarios')")
     assert "Research push" not in stored
     assert "Deleted 'Research push'." in driver.find_element(By.ID, "explore-apply-message").text
+
+
+def test_a_fast_drag_redraws_live_with_one_request_in_flight(driver, server_url):
+    from benchmarks.bench_drag import RECORDER, drag
+
+    open_page(driver, server_url + "/")
+    # count the update requests in flight (a request carries explore-request)
+    driver.execute_script(
+        """
+        const flights = window.__flights = {now: 0, most: 0, sent: 0};
+        const fetch0 = window.fetch;
+        window.fetch = function (url, options) {
+          const mine = options && typeof options.body === 'string'
+            && options.body.includes('"explore-request"') && options.body.includes('explore-chart-0');
+          if (!mine) return fetch0.apply(this, arguments);
+          flights.now += 1; flights.sent += 1; flights.most = Math.max(flights.most, flights.now);
+          return fetch0.apply(this, arguments).finally(() => { flights.now -= 1; });
+        };
+        """
+    )
+    thumb = (
+        "div[id='"
+        + json.dumps({"key": "public_investment", "type": "explore-lever"}, separators=(",", ":"))
+        + "'] [role=slider]"
+    )
+    driver.execute_script(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})", thumb
+    )
+    assert "plotly_afterplot" in RECORDER
+    record = drag(driver, thumb, 24, 20.0, 1)
+    flights = driver.execute_script("return window.__flights")
+    assert flights["most"] == 1  # never two update requests at once
+    assert flights["sent"] < len(record["inputs"])  # moves while waiting were merged
+    during = [value for value, _ in record["drawn"] if value != record["final"]]
+    assert len(during) >= 2  # pictures while the pointer was still dragging
+    assert record["drawn"][-1][0] == record["final"]
+    # when the sliders settle, the bands come back around the final scenario
+    wait_until(
+        driver,
+        "return (document.querySelector('#explore-chart-5 .js-plotly-plot').data || [])"
+        ".some(t => t.name === 'This scenario: 5-95 % range' && t.visible !== false)",
+    )
+    assert f'"public_investment": {record["final"]}' in driver.find_element(
+        By.ID, "explore-drawn"
+    ).get_attribute("textContent")
+    assert severe_logs(driver) == []

@@ -495,3 +495,53 @@ def test_csv_download_is_of_the_chosen_region_in_its_money():
     assert table[f"{title} ({unit})"].tolist() == pytest.approx(output[0]["data"][1]["y"])
     junk = triggered(explore.download, "explore-download-csv.n_clicks", 1, None, levers, "../x")
     assert junk["filename"] == "flywheel-results.csv"
+
+
+def test_a_move_while_dragging_patches_the_scenario_line_only():
+    values = values_with(public_investment=9.0)
+    request = {"values": values, "n": 5, "final": False, "fresh": False}
+    output = triggered(
+        explore.update, "explore-request.data", request, [], 2035, ["on"], "china", IDS, {}
+    )
+    operations = output[0].to_plotly_json()["operations"]
+    locations = {tuple(op["location"]) for op in operations}
+    assert ("data", 1, "y") in locations  # the scenario's line
+    assert not any(loc[:2] == ("data", 0) for loc in locations)  # the baseline is not re-sent
+    # the scenario's band (after the baseline's two traces) is hidden until the drag ends
+    hidden = {loc[1] for loc in locations if loc[-1] == "visible"}
+    assert hidden == {4, 5}
+    assert all(
+        op["params"]["value"] is False for op in operations if op["location"][-1] == "visible"
+    )
+    full = explore.update(values, [], 2035, ["on"], "china", IDS, {})
+    line = next(op for op in operations if tuple(op["location"]) == ("data", 1, "y"))
+    assert line["params"]["value"] == pytest.approx(full[0]["data"][1]["y"])
+    assert output[-1] == 5  # explore-done: the request answered
+    # the final request of a drag brings the band back, for the same values
+    final = triggered(
+        explore.update,
+        "explore-request.data",
+        {**request, "final": True},
+        [],
+        2035,
+        ["on"],
+        "china",
+        IDS,
+        {},
+    )
+    operations = final[0].to_plotly_json()["operations"]
+    band = next(op for op in operations if tuple(op["location"]) == ("data", 5, "y"))
+    assert band["params"]["value"] == pytest.approx(full[0]["data"][5]["y"])
+    # a page's first request draws everything
+    fresh = triggered(
+        explore.update,
+        "explore-request.data",
+        {**request, "fresh": True},
+        [],
+        2035,
+        ["on"],
+        "china",
+        IDS,
+        {},
+    )
+    assert isinstance(fresh[0], dict) and fresh[0]["data"][0]["name"] == "Baseline"

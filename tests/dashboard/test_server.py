@@ -159,7 +159,8 @@ def test_raw_post_fuzz_of_every_callback_input(server_url, dependencies):
     checked = 0
     for dep in dependencies:
         if dep.get("clientside_function"):
-            assert post(server_url, payload(dep, [None] * len(dep["inputs"]))).status_code == 400
+            slots = len(dep["inputs"]) + len(dep["state"])
+            assert post(server_url, payload(dep, [None] * slots)).status_code == 400
             continue
         slots = len(dep["inputs"]) + len(dep["state"])
         for position in range(slots):
@@ -192,14 +193,10 @@ def update_dep(dependencies):
 
 def lever_body(dep, levers):
     body = payload(dep, [None] * (len(dep["inputs"]) + len(dep["state"])))
-    body["inputs"][0] = [
-        {
-            "id": {"type": "explore-lever", "key": key},
-            "property": "value",
-            "value": levers.get(key, load_levers().get(key).default),
-        }
-        for key in KEYS
-    ]
+    values = [levers.get(key, load_levers().get(key).default) for key in KEYS]
+    # what the page's gate sends: a page's first request draws everything
+    body["inputs"][0]["value"] = {"values": values, "n": 1, "final": True, "fresh": True}
+    body["changedPropIds"] = ["explore-request.data"]
     body["inputs"][1]["value"] = []
     body["inputs"][2]["value"] = 2035
     body["state"][0] = [

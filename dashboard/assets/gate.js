@@ -1,0 +1,133 @@
+/*
+ * Live drag for the Explore page: one request in flight per browser.
+ *
+ * A slider move (its drag_value while the pointer drags, its value on release, a key
+ * press or a value set by the page) is kept as the wanted scenario. It is sent at once
+ * when no answer is awaited, else when the answer arrives (explore-done), so the server
+ * always works on the newest values and a fast drag never queues stale requests.
+ *
+ * A request is "final" when the sliders have settled (a release, or no move for
+ * SETTLE_MS): the server then adds the uncertainty bands; while a drag goes on it sends
+ * the scenario's line alone. The first request of a page is "fresh": it draws
+ * everything, later ones patch the scenario's traces. An answer lost for LOST_MS frees
+ * the gate.
+ */
+(function () {
+  'use strict';
+  const SETTLE_MS = 250;
+  const LOST_MS = 4000;
+
+  function sameValues(a, b) {
+    return Boolean(a && b && a.length === b.length && a.every((v, i) => v === b[i]));
+  }
+
+  /* The slider a trigger names ('{"key":...,"type":...}.drag_value') and the property. */
+  function triggered(prop, ids) {
+    const dot = prop.lastIndexOf('.');
+    let id;
+    try {
+      id = JSON.parse(prop.slice(0, dot));
+    } catch (error) {
+      return [-1, ''];
+    }
+    const index = ids.findIndex((x) => x && id && x.key === id.key);
+    return [index, prop.slice(dot + 1)];
+  }
+
+  function present(value) {
+    return value !== null && value !== undefined;
+  }
+
+  const gate = {
+    state: null,
+
+    reset(values, n) {
+      if (this.state) {
+        clearTimeout(this.state.lost);
+        clearTimeout(this.state.settle);
+      }
+      this.state = {
+        busy: false, n: n || 0, wanted: values.slice(), sent: null,
+        final: true, sentFinal: false, fresh: true, lost: null, settle: null,
+      };
+    },
+
+    /* The request to send now, or null (nothing new, or an answer is awaited). */
+    flush() {
+      const g = this.state;
+      if (!g || g.busy) return null;
+      if (sameValues(g.sent, g.wanted) && (g.sentFinal || !g.final)) return null;
+      g.busy = true;
+      g.n += 1;
+      g.sent = g.wanted.slice();
+      g.sentFinal = g.final;
+      const request = {values: g.sent, n: g.n, final: g.sentFinal, fresh: g.fresh};
+      g.fresh = false;
+      clearTimeout(g.lost);
+      g.lost = setTimeout(() => {
+        g.busy = false;
+        this.send();
+      }, LOST_MS);
+      return request;
+    },
+
+    send() {
+      const request = this.flush();
+      if (request) window.dash_clientside.set_props('explore-request', {data: request});
+    },
+  };
+  window.flywheelGate = gate;
+
+  const dc = (window.dash_clientside = window.dash_clientside || {});
+  dc.flywheel = Object.assign(dc.flywheel || {}, {
+    /* Slider moves -> explore-request (or nothing while an answer is awaited). */
+    gate(drags, values, ids, lastRequest) {
+      const props = (dc.callback_context.triggered || [])
+        .map((t) => t.prop_id)
+        .filter((p) => p && p !== '.');
+      const g = gate.state;
+      // a page (re)opened: its request store is empty and its charts are blank
+      if (!g || !present(lastRequest) || !props.length || g.wanted.length !== values.length) {
+        gate.reset(values, g ? g.n : 0);  // a page (re)opened: draw everything
+      }
+      const s = gate.state;
+      let moved = false;
+      for (const prop of props) {
+        const [i, what] = triggered(prop, ids);
+        if (i < 0) continue;
+        const dragging = what === 'drag_value' && present(drags[i]);
+        s.wanted[i] = dragging ? drags[i] : values[i];
+        s.final = !dragging;
+        moved = true;
+      }
+      clearTimeout(s.settle);
+      if (moved && !s.final) {
+        s.settle = setTimeout(() => {  // the sliders stopped: ask for the whole picture
+          s.final = true;
+          gate.send();
+        }, SETTLE_MS);
+      }
+      return gate.flush() || dc.no_update;
+    },
+
+    /* An answer arrived: free the gate, send the newest wanted values if they differ. */
+    release(done) {
+      const g = gate.state;
+      if (!g || !present(done) || done !== g.n) return dc.no_update;
+      clearTimeout(g.lost);
+      g.busy = false;
+      gate.send();
+      return dc.no_update;
+    },
+
+    /* The box beside each slider shows its value, live while dragging. */
+    boxes(drags, values, ids) {
+      const out = values.map((v) => (present(v) ? String(v) : ''));
+      for (const t of dc.callback_context.triggered || []) {
+        const [i, what] = triggered(t.prop_id || '', ids);
+        if (i >= 0 && what === 'drag_value' && present(drags[i])) out[i] = String(drags[i]);
+      }
+      return out;
+    },
+  });
+})();
