@@ -28,8 +28,8 @@ from flywheel.simulate import simulate_many
 CORRELATION_WARNING = 0.9
 #: Eigenvalues of J'J below this share of the largest are directions the data cannot see.
 NULL_TOLERANCE = 1e-12
-#: A constant whose standard error exceeds this share of its range is not identified by
-#: the data: it is held at its prior (or starting value) and the rest are fitted again.
+#: A constant with a prior whose standard error exceeds this share of its range is not
+#: identified by the data: it is held at its prior and the rest are fitted again.
 UNIDENTIFIED_SHARE = 0.5
 #: Each fitted series needs this many observations over at least this many years.
 MIN_OBSERVATIONS, MIN_SPAN = 3, 3
@@ -461,11 +461,20 @@ def data_spread(series: list[Series], holdout: int | None = None) -> tuple[dict,
 
 
 def _unidentified(result: CalibrationResult, params: list[Param]) -> list[Param]:
-    """Constants whose standard error is infinite or wider than half their range."""
+    """Constants to hold: the data cannot see them, or cannot narrow one that has a prior.
+
+    An infinite standard error is a direction the data cannot see at all: the constant
+    is held (at its prior, or its starting value, which changes nothing the data show). A
+    finite one wider than half the range is held only at a prior from evidence: without
+    one, such a constant is usually traded off against another (a population's peak and
+    its year) and holding it at an arbitrary start would spoil the fit; it stays fitted
+    and the correlation warning says what it is tied to.
+    """
     found = []
     for p in params:
         sd = result.std_errors.get(p.name, math.nan)
-        if math.isinf(sd) or (math.isfinite(sd) and sd > UNIDENTIFIED_SHARE * (p.high - p.low)):
+        wide = math.isfinite(sd) and sd > UNIDENTIFIED_SHARE * (p.high - p.low)
+        if math.isinf(sd) or (wide and p.has_prior):
             found.append(p)
     return found
 

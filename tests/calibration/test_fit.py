@@ -255,3 +255,23 @@ def test_standard_errors_of_directions_the_data_cannot_see_are_infinite():
     std_errors, _, _ = _uncertainty(objective, objective.jacobian(x), objective(x), x)
     assert std_errors["Population width after peak"] == np.inf
     assert all(np.isfinite(std_errors[name]) for name in TRUE)
+
+
+def test_a_weakly_identified_constant_is_held_at_its_prior_only_if_it_has_one():
+    fixed = {"Peak population year": 2150.0}
+    # a weak prior on a constant the data cannot see: its error stays wide, it is held
+    weak = Param(
+        "Population width after peak", 10.0, 400.0, 100.0, "test", prior=120.0, prior_sd=1e4
+    )
+    result = calibrate(synthetic_series(), [*PARAMS, weak], baseline="model", fixed=fixed)
+    assert result.held["Population width after peak"]["value"] == 120.0
+    assert result.held["Population width after peak"]["basis"].startswith("its prior 120")
+    # without a prior, a wide but finite error is a trade-off: fitted and warned, not held
+    from calibration.fit import _unidentified
+
+    class Wide:
+        std_errors = {"Government building rate": 0.2, "Initial digital government": 0.3}
+
+    assert _unidentified(Wide, PARAMS) == []
+    prior = Param("Government building rate", 0.02, 0.3, 0.09, "t", prior=0.1, prior_sd=1.0)
+    assert [p.name for p in _unidentified(Wide, [prior, PARAMS[1]])] == ["Government building rate"]
