@@ -155,6 +155,7 @@ def main() -> None:
     )
     try:
         open_page(driver, url + "/")
+        wait_until(driver, "return document.querySelector(arguments[0])", 20, thumb)  # lazy chunk
         driver.execute_script(
             "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})", thumb
         )

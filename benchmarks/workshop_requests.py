@@ -1,5 +1,6 @@
 """The Explore page's update request, as the browser sends it, for benchmarks and load tests."""
 
+from dashboard.figures import default_picks
 from flywheel import load_levers
 
 
@@ -34,6 +35,10 @@ def update_body(dependencies, levers, bands=False, drag=False):
             {"id": "explore-cost-year", "property": "value", "value": 2035},
             {"id": "explore-bands", "property": "value", "value": ["on"] if bands else []},
             {"id": "explore-region", "property": "value", "value": "china"},
+            *[
+                {"id": f"explore-pick-{index}", "property": "value", "value": pick}
+                for index, pick in enumerate(default_picks())
+            ],
         ],
         "state": [
             [{"id": i, "property": "id", "value": i} for i in ids],

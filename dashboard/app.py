@@ -58,6 +58,7 @@ def _layout():
             dcc.Store(id="presentation", storage_type="session", data=False),
             dcc.Store(id="saved-scenarios", storage_type="local", data={}),
             dcc.Store(id="current-levers", storage_type="session", data={}),
+            dcc.Store(id="current-charts", storage_type="session", data=None),
             dcc.Store(id="region", storage_type="session", data=state.DEFAULT_REGION),
             html.Header(
                 className="topbar",
@@ -81,15 +82,16 @@ def _register_nav_links() -> None:
     """Navigation carries the scenario and region to every page (``/flywheel?region=deu&...``)."""
     paths = _nav_pages()
 
-    def nav_links(region, levers):
+    def nav_links(region, levers, picks):
         clean, _ = state.clean_lever_dict(levers)
-        query = state.to_query(clean, state.clean_region(region))
+        query = state.to_query(clean, state.clean_region(region), picks)
         return [f"{path}{query}" for path in paths.values()]
 
     callback(
         [Output(link, "href") for link in paths],
         Input("region", "data"),
         Input("current-levers", "data"),
+        Input("current-charts", "data"),
     )(nav_links)
 
 

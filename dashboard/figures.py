@@ -8,6 +8,7 @@ anything non-finite into a gap, so no NaN ever reaches the browser.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from dash import Patch
 
@@ -43,6 +44,71 @@ TRAJECTORIES = (
     ("GDP per capita", "GDP per person", "thousand yuan, current prices", 1),
     ("Regional development index", "Regional development index and stage", "index 0-1", 1),
 )
+
+
+#: The charts Explore opens with: the three main lines and the development stage.
+DEFAULT_CHARTS = (
+    "Digital economy value added nominal",
+    "Digital Government Capability",
+    "Digital Society Adoption",
+    "Regional development index",
+)
+#: Model units in words a policymaker uses (money units get the region's currency later).
+PLAIN_UNITS = {
+    "Dmnl": "index (no unit)",
+    "1/Year": "per year",
+    "percent": "%",
+    "Year": "year",
+    "projects/Year": "projects a year",
+    "USD/person": "US dollars a person",
+}
+
+
+def plain_unit(units: str) -> str:
+    """A model unit in plain words ("trillion yuan/Year" -> "trillion yuan a year").
+
+    >>> plain_unit("trillion yuan/Year"), plain_unit("Dmnl"), plain_unit("thousand yuan/person")
+    ('trillion yuan a year', 'index (no unit)', 'thousand yuan a person')
+    """
+    text = str(units).strip()
+    if text in PLAIN_UNITS:
+        return PLAIN_UNITS[text]
+    return text.replace("/Year", " a year").replace("/person", " a person")
+
+
+@lru_cache(maxsize=1)
+def chart_menu() -> dict[str, tuple[str, str, str, float]]:
+    """Every model output a chart can show: python name -> (variable, title, unit, scale).
+
+    The curated charts (:data:`TRAJECTORIES`) come first with their own titles and units;
+    then every other time-varying model output that has a unit, by name.
+    """
+    from flywheel.simulate import engine
+
+    variables = engine().variables
+    menu = {variables[v].py_name: (v, title, unit, scale) for v, title, unit, scale in TRAJECTORIES}
+    others = sorted(
+        (
+            variable
+            for variable in variables.values()
+            if variable.kind in ("Auxiliary", "Stateful")
+            and variable.subtype not in ("Initial", "SampleIfTrue")
+            and not variable.subscripts
+            and str(variable.units or "").strip()
+            and variable.py_name not in menu
+        ),
+        key=lambda variable: variable.name.lower(),
+    )
+    for variable in others:
+        menu[variable.py_name] = (variable.name, variable.name, plain_unit(variable.units), 1)
+    return menu
+
+
+def default_picks() -> tuple[str, ...]:
+    """The python names of :data:`DEFAULT_CHARTS`."""
+    from flywheel.simulate import engine
+
+    return tuple(engine().variables[name].py_name for name in DEFAULT_CHARTS)
 
 
 def _values(series, scale: float = 1) -> list:

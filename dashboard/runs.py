@@ -43,10 +43,10 @@ CURVE_VARIABLES = (
 
 
 @lru_cache(maxsize=512)
-def _run(levers: tuple[tuple[str, float], ...], region: str) -> RunResult:
+def _run(levers: tuple[tuple[str, float], ...], region: str, extra: tuple[str, ...]) -> RunResult:
     scenario = Scenario.from_levers(dict(levers))
     values, calibrated = model_params(scenario, None, region)
-    variables = list(dict.fromkeys(DASHBOARD_VARIABLES))
+    variables = list(dict.fromkeys(DASHBOARD_VARIABLES + extra))
     # concurrent users' runs within a few milliseconds are evaluated as one batch
     frame = batcher().submit(values, variables).member(0)[variables]
     currency = currency_of(region)
@@ -60,15 +60,21 @@ def _run(levers: tuple[tuple[str, float], ...], region: str) -> RunResult:
     )
 
 
-def run(levers: dict[str, float], region: str = DEFAULT_REGION) -> RunResult:
+def run(
+    levers: dict[str, float], region: str = DEFAULT_REGION, extra: tuple[str, ...] = ()
+) -> RunResult:
     """Simulate the scenario given by validated lever values in a region (memoised).
+
+    ``extra``: model variables wanted beyond :data:`DASHBOARD_VARIABLES` (charts the
+    user picked).
 
     Examples
     --------
     >>> float(run({}).frame.loc[2005, "Digital Society Adoption"])
     0.085
     """
-    return _run(tuple(sorted(levers.items())), region)
+    wanted = tuple(sorted(set(extra) - set(DASHBOARD_VARIABLES)))
+    return _run(tuple(sorted(levers.items())), region, wanted)
 
 
 def currency_of(region: str) -> str:
@@ -137,9 +143,9 @@ def dominance(levers: dict[str, float], region: str = DEFAULT_REGION):
     return _dominance(tuple(sorted(levers.items())), region)
 
 
-def baseline(region: str = DEFAULT_REGION) -> RunResult:
+def baseline(region: str = DEFAULT_REGION, extra: tuple[str, ...] = ()) -> RunResult:
     """The baseline run of a region (all levers at their defaults)."""
-    return run({}, region)
+    return run({}, region, extra)
 
 
 def headline(result: RunResult, base: RunResult) -> dict:
@@ -219,7 +225,7 @@ def run_with_bands(
 ) -> tuple[RunResult, dict[str, pd.DataFrame]]:
     """The run and its bands, asked for at the same moment so that they share a batch."""
     pending = _HELPERS.submit(bands, levers, variables, region)
-    return run(levers, region), pending.result()
+    return run(levers, region, tuple(variables)), pending.result()
 
 
 @lru_cache(maxsize=256)

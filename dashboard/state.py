@@ -169,8 +169,10 @@ def region_from_query(search: object) -> str:
     return DEFAULT_REGION
 
 
-#: Query keys that are not levers: the region, the model version.
-NOT_LEVERS = ("region", "v")
+#: Query keys that are not levers: the region, the model version, the charts picked.
+NOT_LEVERS = ("region", "v", "charts")
+#: Charts on the Explore page.
+CHART_COUNT = 4
 
 
 @lru_cache(maxsize=1)
@@ -187,7 +189,44 @@ def model_version() -> str:
     return digest.hexdigest()[:8]
 
 
-def to_query(levers: dict[str, float], region: str = DEFAULT_REGION) -> str:
+def clean_picks(picks: object) -> list[str]:
+    """The Explore charts' variables (python names), any junk replaced by the default.
+
+    >>> clean_picks(["gdp", None]) == list(default_picks())
+    True
+    """
+    from dashboard.figures import chart_menu, default_picks
+
+    menu, default = chart_menu(), default_picks()
+    given = picks if isinstance(picks, (list, tuple)) else []
+    return [
+        given[i]
+        if i < len(given) and isinstance(given[i], str) and given[i] in menu
+        else default[i]
+        for i in range(CHART_COUNT)
+    ]
+
+
+def picks_from_query(search: object) -> tuple[list[str], list[str]]:
+    """The charts named by ``?charts=a,b,c,d`` (default ones where absent) and messages."""
+    from dashboard.figures import chart_menu
+
+    text = search.get("charts") if isinstance(search, dict) else None
+    if isinstance(search, str) and len(search) <= MAX_QUERY_LENGTH:
+        text = dict(parse_qsl(search.lstrip("?"))).get("charts")
+    if not isinstance(text, str) or not text:
+        return clean_picks(None), []
+    names = text.split(",")[:CHART_COUNT]
+    unknown = [name[:40] for name in names if name not in chart_menu()]
+    messages = (
+        [f"The link names unknown charts ({', '.join(unknown)}); default ones shown."]
+        if unknown
+        else []
+    )
+    return clean_picks(names), messages
+
+
+def to_query(levers: dict[str, float], region: str = DEFAULT_REGION, picks: object = None) -> str:
     """URL query string: the region (unless the default), the levers that differ, the version.
 
     Examples
@@ -202,6 +241,12 @@ def to_query(levers: dict[str, float], region: str = DEFAULT_REGION) -> str:
     """
     pairs = {} if region == DEFAULT_REGION else {"region": region}
     pairs.update({key: f"{value:g}" for key, value in changed_levers(levers).items()})
+    if picks is not None:
+        from dashboard.figures import default_picks
+
+        chosen = clean_picks(picks)
+        if tuple(chosen) != default_picks():
+            pairs["charts"] = ",".join(chosen)
     if pairs:
         pairs["v"] = model_version()
     return "?" + urlencode(pairs) if pairs else ""

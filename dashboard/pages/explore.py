@@ -39,7 +39,8 @@ GROUP_ORDER = (
     "Links",
     "Shock",
 )
-PRIMARY_CHARTS = 3  # charts kept in presentation mode
+CHARTS = state.CHART_COUNT  # trajectory charts, each showing the variable picked above it
+PICKS = [f"explore-pick-{index}" for index in range(CHARTS)]
 CARD_FORMATS = {
     "Digital economy share of GDP": (
         "Digital economy, share of GDP",
@@ -137,12 +138,27 @@ def _sliders():
 def layout(**query):
     """Explore page layout (URL query values are applied by a callback)."""
     presets = [{"label": load_scenario(name).title, "value": name} for name in preset_names()]
+    picks, _ = state.picks_from_query(query)
+    menu = [
+        {"label": f"{title} ({unit})", "value": key}
+        for key, (_, title, unit, _) in figures.chart_menu().items()
+    ]
     charts = [
         html.Div(
-            graph(f"explore-chart-{index}", 320, "graph"),
-            className="chart" + ("" if index < PRIMARY_CHARTS else " secondary"),
+            className="chart",
+            children=[
+                dcc.Dropdown(
+                    id=f"explore-pick-{index}",
+                    options=menu,
+                    value=picks[index],
+                    clearable=False,
+                    searchable=True,
+                    className="chart-pick",
+                ),
+                graph(f"explore-chart-{index}", 320, "graph"),
+            ],
         )
-        for index in range(len(figures.TRAJECTORIES))
+        for index in range(CHARTS)
     ]
     return html.Div(
         className="explore",
@@ -394,7 +410,7 @@ def typed(*args):
 
 
 @callback(
-    *[Output(f"explore-chart-{index}", "figure") for index in range(len(figures.TRAJECTORIES))],
+    *[Output(f"explore-chart-{index}", "figure") for index in range(CHARTS)],
     Output("explore-cost", "figure"),
     Output("explore-cards", "children"),
     Output("explore-url-sync", "search"),
@@ -403,20 +419,27 @@ def typed(*args):
     Output("current-levers", "data"),
     Output("explore-drawn", "children"),
     Output("explore-done", "data"),
+    Output("current-charts", "data"),
     Input("explore-request", "data"),
     Input("explore-compare", "value"),
     Input("explore-cost-year", "value"),
     Input("explore-bands", "value"),
     Input("explore-region", "value"),
+    *[Input(pick, "value") for pick in PICKS],
     State({"type": LEVER, "key": ALL}, "id"),
     State("saved-scenarios", "data"),
 )
-def update(request, compare, cost_year, show_bands, region, ids, saved):
+def update(request, compare, cost_year, show_bands, region, *rest):
     """Run the scenario in the chosen region; redraw every chart and card (bands if on).
 
     ``request`` is what the gate sent (``{"values": [...], "n": k}``; a plain list of
-    slider values is taken too); ``n`` comes back in ``explore-done``.
+    slider values is taken too); ``n`` comes back in ``explore-done``. ``rest``: the
+    variable picked for each chart, then the sliders' ids and the saved scenarios.
     """
+    *picked, ids, saved = rest
+    picks = state.clean_picks(picked)
+    chosen = [figures.chart_menu()[key] for key in picks]
+    variables = tuple(variable for variable, *_ in chosen)
     values = request.get("values") if isinstance(request, dict) else request
     number = request.get("n") if isinstance(request, dict) else None
     done = number if isinstance(number, int) and not isinstance(number, bool) else None
@@ -428,20 +451,19 @@ def update(request, compare, cost_year, show_bands, region, ids, saved):
     levers, messages = state.clean_levers(ids, values)
     region = state.clean_region(region)
     changed = state.changed_levers(levers)
-    band_variables = tuple(variable for variable, *_ in figures.TRAJECTORIES)
     bands = {}
     bands_on = isinstance(show_bands, list) and "on" in show_bands
     if bands_on and final:
-        result, scenario_bands = runs.run_with_bands(changed, band_variables, region)
+        result, scenario_bands = runs.run_with_bands(changed, variables, region)
         bands = {
-            "Baseline": runs.bands({}, band_variables, region),
+            "Baseline": runs.bands({}, variables, region),
             "This scenario": scenario_bands,
         }
     else:
-        result = runs.run(changed, region)
-    base = runs.baseline(region)
+        result = runs.run(changed, region, variables)
+    base = runs.baseline(region, variables)
     compares = [
-        (name, runs.run(state.changed_levers(levers_), region))
+        (name, runs.run(state.changed_levers(levers_), region, variables))
         for name, levers_ in _saved(saved, compare)
     ]
     observed = runs.observations(region)  # what the region's baseline was fitted to
@@ -458,7 +480,7 @@ def update(request, compare, cost_year, show_bands, region, ids, saved):
             observed[variable][1] if observed.get(variable, (0,))[0] == scale else None,
             {name: band[variable] for name, band in bands.items()},
         )
-        for variable, title, unit, scale in figures.TRAJECTORIES
+        for variable, title, unit, scale in chosen
     ]
     if patch:
         # the scenario's band follows the baseline's (2 traces) after the line traces
@@ -473,12 +495,13 @@ def update(request, compare, cost_year, show_bands, region, ids, saved):
         *charts,
         figures.cost_figure(result, year, runs.cost_curves(region)),
         _cards(runs.headline(result, base), currency),
-        state.to_query(levers, region),
+        state.to_query(levers, region, picks),
         " ".join(messages),
         levers,
         levers,
         json.dumps(levers, sort_keys=True),
         done,
+        picks,
     )
 
 
@@ -682,9 +705,10 @@ def compare_options(_path, saved):
     State("explore-region", "value"),
     State("explore-save-name", "value"),
     State("explore-preset", "value"),
+    *[State(pick, "value") for pick in PICKS],
     prevent_initial_call=True,
 )
-def download(_csv, _json, levers, region=state.DEFAULT_REGION, name=None, preset=None):
+def download(_csv, _json, levers, region=state.DEFAULT_REGION, name=None, preset=None, *picks):
     """Download the plotted numbers of the chosen region (CSV) or the scenario (JSON).
 
     The scenario's title is the name typed in the save box, else the preset shown, else
@@ -703,15 +727,19 @@ def download(_csv, _json, levers, region=state.DEFAULT_REGION, name=None, preset
         stem = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "scenario"
         return {"content": content, "filename": f"flywheel-{stem}.json"}
     region = state.clean_region(region)
-    table = plotted_table(runs.run(changed, region), runs.baseline(region))
+    chosen = [figures.chart_menu()[key] for key in state.clean_picks(list(picks))]
+    variables = tuple(variable for variable, *_ in chosen)
+    table = plotted_table(
+        runs.run(changed, region, variables), runs.baseline(region, variables), chosen
+    )
     suffix = "" if region == state.DEFAULT_REGION else f"-{region}"
     return {"content": table.to_csv(), "filename": f"flywheel-results{suffix}.csv"}
 
 
-def plotted_table(result, base):
+def plotted_table(result, base, charts=None):
     """The numbers the trajectory charts plot, in their display units, scenario and baseline."""
     table = {}
-    for variable, title, unit, scale in figures.TRAJECTORIES:
+    for variable, title, unit, scale in charts or figures.TRAJECTORIES:
         unit = in_currency(unit, result.currency)
         table[f"{title} ({unit})"] = result.frame[variable] * scale
         table[f"{title} ({unit}), baseline"] = base.frame[variable] * scale

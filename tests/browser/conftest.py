@@ -98,6 +98,7 @@ def severe_logs(driver):
 
 def choose_option(driver, dropdown_id, text):
     """Open a Dash dropdown and click the option whose text contains ``text``."""
+    wait_until(driver, "return document.getElementById(arguments[0])", 20, dropdown_id)
     driver.find_element(By.CSS_SELECTOR, f"#{dropdown_id}").click()
     option = wait_until(
         driver,

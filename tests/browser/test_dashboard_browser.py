@@ -22,7 +22,7 @@ from tests.browser.conftest import (
     wait_until,
 )
 
-GOVERNMENT_CHART = "explore-chart-2"
+GOVERNMENT_CHART = "explore-chart-1"
 
 
 @pytest.mark.parametrize(
@@ -130,16 +130,15 @@ def test_csv_download_holds_the_plotted_numbers(driver, server_url, tmp_path_fac
         "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(download_dir)}
     )
     open_page(driver, server_url + "/?public_investment=9")
-    plotted = {
-        index: chart_trace(driver, f"explore-chart-{index}", 1)
-        for index in range(len(figures.TRAJECTORIES))
-    }
+    plotted = {index: chart_trace(driver, f"explore-chart-{index}", 1) for index in range(4)}
     driver.find_element(By.ID, "explore-download-csv").click()
     end = time.monotonic() + 20
     while not list(download_dir.glob("*.csv")) and time.monotonic() < end:
         time.sleep(0.1)
     table = pd.read_csv(io.StringIO(next(download_dir.glob("*.csv")).read_text()), index_col="year")
-    for index, (_, title, unit, _) in enumerate(figures.TRAJECTORIES):
+    menu = figures.chart_menu()
+    for index, key in enumerate(figures.default_picks()):
+        _, title, unit, _ = menu[key]
         assert table[f"{title} ({unit})"].tolist() == pytest.approx(plotted[index])
 
 
@@ -164,8 +163,9 @@ def test_save_compare_and_presentation_mode(driver, server_url):
         driver, "return document.getElementById('app-root').className.includes('presentation')"
     )
     assert not driver.find_element(By.ID, "explore-cards").is_displayed()
-    assert driver.find_element(By.ID, "explore-chart-0").is_displayed()
-    assert not driver.find_element(By.ID, "explore-chart-4").is_displayed()
+    for index in range(4):  # the four charts stay; the cost chart goes
+        assert driver.find_element(By.ID, f"explore-chart-{index}").is_displayed()
+    assert not driver.find_element(By.ID, "explore-cost").is_displayed()
     driver.find_element(By.ID, "presentation-toggle").click()
     wait_until(
         driver, "return !document.getElementById('app-root').className.includes('presentation')"
@@ -175,14 +175,14 @@ def test_save_compare_and_presentation_mode(driver, server_url):
 def test_explore_charts_show_the_observations(driver, server_url):
     open_page(driver, server_url + "/")
     names = driver.execute_script(
-        "return document.querySelector('#explore-chart-3 .js-plotly-plot').data.map(t => t.name)"
+        "return document.querySelector('#explore-chart-2 .js-plotly-plot').data.map(t => t.name)"
     )
     assert "Observed" in names
     from dashboard.runs import observations
 
     observed = observations()["Digital Society Adoption"][1]
     trace = driver.execute_script(
-        "return document.querySelector('#explore-chart-3 .js-plotly-plot').data.find(t => t.name === 'Observed')"
+        "return document.querySelector('#explore-chart-2 .js-plotly-plot').data.find(t => t.name === 'Observed')"
     )
     assert trace["x"] == [int(y) for y in observed.index]
     assert trace["y"] == pytest.approx(observed.tolist())
@@ -223,11 +223,11 @@ def test_bands_redraw_with_a_slider_and_the_switch_hides_them(driver, server_url
     open_page(driver, server_url + "/")
     wait_until(
         driver,
-        "return (document.querySelector('#explore-chart-5 .js-plotly-plot').data || [])"
+        "return (document.querySelector('#explore-chart-0 .js-plotly-plot').data || [])"
         ".some(t => t.name === 'This scenario: 5-95 % range')",
     )
     band = (
-        "JSON.stringify(document.querySelector('#explore-chart-5 .js-plotly-plot').data"
+        "JSON.stringify(document.querySelector('#explore-chart-0 .js-plotly-plot').data"
         ".find(t => t.name === 'This scenario: 5-95 % range').y)"
     )
     driver.execute_script(f"window.__band = {band};")
@@ -239,10 +239,10 @@ def test_bands_redraw_with_a_slider_and_the_switch_hides_them(driver, server_url
     switch.click()
     wait_until(
         driver,
-        "return !document.querySelector('#explore-chart-5 .js-plotly-plot').data"
+        "return !document.querySelector('#explore-chart-0 .js-plotly-plot').data"
         ".some(t => (t.name || '').includes('5-95 %'))",
     )
-    assert "This scenario" in trace_names(driver, "explore-chart-5")
+    assert "This scenario" in trace_names(driver, "explore-chart-0")
     assert severe_logs(driver) == []
 
 
@@ -491,6 +491,7 @@ def test_a_fast_drag_redraws_live_with_one_request_in_flight(driver, server_url)
         + json.dumps({"key": "public_investment", "type": "explore-lever"}, separators=(",", ":"))
         + "'] [role=slider]"
     )
+    wait_until(driver, "return document.querySelector(arguments[0])", 20, thumb)  # lazy chunk
     driver.execute_script(
         "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})", thumb
     )
@@ -505,10 +506,43 @@ def test_a_fast_drag_redraws_live_with_one_request_in_flight(driver, server_url)
     # when the sliders settle, the bands come back around the final scenario
     wait_until(
         driver,
-        "return (document.querySelector('#explore-chart-5 .js-plotly-plot').data || [])"
+        "return (document.querySelector('#explore-chart-0 .js-plotly-plot').data || [])"
         ".some(t => t.name === 'This scenario: 5-95 % range' && t.visible !== false)",
     )
     assert f'"public_investment": {record["final"]}' in driver.find_element(
         By.ID, "explore-drawn"
     ).get_attribute("textContent")
+    assert severe_logs(driver) == []
+
+
+def test_a_chart_shows_the_variable_picked_and_the_link_keeps_it(driver, server_url):
+    open_page(driver, server_url + "/")
+    # a long menu: type to find the chart, as a user would
+    wait_until(driver, "return document.getElementById('explore-pick-1')")  # loads lazily
+    driver.find_element(By.CSS_SELECTOR, "#explore-pick-1").click()
+    driver.switch_to.active_element.send_keys("Population")
+    option = wait_until(
+        driver,
+        "return [...document.querySelectorAll('[role=option]')]"
+        ".find(e => e.textContent.trim() === 'Population (million people)')",
+    )
+    option.click()
+    wait_until(
+        driver,
+        "const g = document.querySelector('#explore-chart-1 .js-plotly-plot');"
+        "return g && g.layout.title.text === 'Population';",
+    )
+    wait_until(driver, "return window.location.search.includes('charts=')")
+    link = driver.current_url
+    assert "population" in link
+    fresh = new_driver()
+    try:
+        open_page(fresh, link, "explore-chart-1")
+        wait_until(
+            fresh,
+            "return document.querySelector('#explore-chart-1 .js-plotly-plot').layout.title.text"
+            " === 'Population'",
+        )
+    finally:
+        fresh.quit()
     assert severe_logs(driver) == []

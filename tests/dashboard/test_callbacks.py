@@ -17,6 +17,7 @@ from tests.dashboard.helpers import lever_ids, triggered
 KEYS = load_levers().keys()
 IDS = lever_ids(KEYS)
 DEFAULTS = [load_levers().get(key).default for key in KEYS]
+PICKS = list(figures.default_picks())
 
 
 def values_with(**changes):
@@ -32,38 +33,40 @@ def finite_numbers(figure):
 
 
 def test_update_moves_scenario_not_baseline():
-    base = explore.update(DEFAULTS, [], 2035, [], "china", IDS, {})
-    moved = explore.update(values_with(public_investment=12), [], 2035, [], "china", IDS, {})
+    base = explore.update(DEFAULTS, [], 2035, [], "china", *PICKS, IDS, {})
+    moved = explore.update(
+        values_with(public_investment=12), [], 2035, [], "china", *PICKS, IDS, {}
+    )
     chart = 2  # digital government capability
     assert moved[chart]["data"][0]["y"] == base[chart]["data"][0]["y"]  # baseline unchanged
     assert moved[chart]["data"][1]["y"] != base[chart]["data"][1]["y"]
     assert moved[chart]["data"][1]["y"][-1] > base[chart]["data"][1]["y"][-1]
-    assert (
-        moved[len(figures.TRAJECTORIES) + 2] == f"?public_investment=12&v={state.model_version()}"
-    )
+    assert moved[explore.CHARTS + 2] == f"?public_investment=12&v={state.model_version()}"
 
 
 @pytest.mark.parametrize(
     "bad", ["abc", math.nan, math.inf, -math.inf, 1e308, -1e308, None, [1], {"a": 1}, True, 3.14159]
 )
 def test_update_survives_any_slider_value(bad):
-    output = explore.update(values_with(public_investment=bad), [], 2035, ["on"], "china", IDS, {})
-    for figure in output[: len(figures.TRAJECTORIES) + 1]:
+    output = explore.update(
+        values_with(public_investment=bad), [], 2035, ["on"], "china", *PICKS, IDS, {}
+    )
+    for figure in output[: explore.CHARTS + 1]:
         finite_numbers(figure)
-    message = output[len(figures.TRAJECTORIES) + 3]
+    message = output[explore.CHARTS + 3]
     assert "Public digital investment" in message
 
 
 @pytest.mark.parametrize(("ids", "values"), [(None, None), ("x", 5), (IDS, DEFAULTS[:-1])])
 def test_update_survives_malformed_lists(ids, values):
     output = explore.update(values, [], 2035, ["on"], "china", ids, {})
-    assert "malformed" in output[len(figures.TRAJECTORIES) + 3]
+    assert "malformed" in output[explore.CHARTS + 3]
 
 
 @pytest.mark.parametrize("year", ["2035", None, math.nan, 1e308, [2030]])
 def test_cost_year_is_validated(year):
-    output = explore.update(DEFAULTS, [], year, ["on"], "china", IDS, {})
-    finite_numbers(output[len(figures.TRAJECTORIES)])
+    output = explore.update(DEFAULTS, [], year, ["on"], "china", *PICKS, IDS, {})
+    finite_numbers(output[explore.CHARTS])
 
 
 def test_headline_cards_compare_with_baseline():
@@ -80,7 +83,7 @@ def test_headline_cards_compare_with_baseline():
 def test_compare_up_to_four_saved_scenarios():
     saved = {f"s{i}": {"rd_intensity": float(i + 4)} for i in range(6)}
     saved["broken"] = "not a dict"
-    output = explore.update(DEFAULTS, list(saved), 2035, [], "china", IDS, saved)
+    output = explore.update(DEFAULTS, list(saved), 2035, [], "china", *PICKS, IDS, saved)
     names = [trace["name"] for trace in output[0]["data"]]
     assert names == ["Baseline", "This scenario", "s0", "s1", "s2", "s3"]
 
@@ -173,8 +176,12 @@ def test_csv_download_holds_the_plotted_numbers():
     levers = {**load_levers().defaults(), "public_investment": 9.0}
     download = triggered(explore.download, "explore-download-csv.n_clicks", 1, None, levers)
     table = pd.read_csv(io.StringIO(download["content"]), index_col="year")
-    output = explore.update(values_with(public_investment=9.0), [], 2035, [], "china", IDS, {})
-    for index, (_, title, unit, _) in enumerate(figures.TRAJECTORIES):
+    output = explore.update(
+        values_with(public_investment=9.0), [], 2035, [], "china", *PICKS, IDS, {}
+    )
+    menu = figures.chart_menu()
+    for index, key in enumerate(PICKS):
+        _, title, unit, _ = menu[key]
         plotted = output[index]["data"][1]["y"]
         assert table[f"{title} ({unit})"].tolist() == pytest.approx(plotted)
         assert table[f"{title} ({unit}), baseline"].tolist() == pytest.approx(
@@ -340,9 +347,9 @@ def test_model_page_shows_each_link_with_its_measured_strength_and_evidence_rang
 
 def test_uncertainty_bands_surround_the_lines_and_follow_the_scenario():
     moved = values_with(public_investment=12)
-    with_bands = explore.update(moved, [], 2035, ["on"], "china", IDS, {})
-    without = explore.update(moved, [], 2035, [], "china", IDS, {})
-    chart = 5  # GDP per person
+    with_bands = explore.update(moved, [], 2035, ["on"], "china", *PICKS, IDS, {})
+    without = explore.update(moved, [], 2035, [], "china", *PICKS, IDS, {})
+    chart = 0  # digital economy value added
     traces = {trace["name"]: trace for trace in with_bands[chart]["data"]}
     assert "This scenario: 5-95 % range" in traces and "Baseline: 5-95 % range" in traces
     assert not any("range" in trace["name"] for trace in without[chart]["data"])
@@ -353,7 +360,7 @@ def test_uncertainty_bands_surround_the_lines_and_follow_the_scenario():
     base_high = traces["Baseline: 5-95 % range"]["y"]
     assert high[-1] > base_high[-1]  # more public investment lifts the whole band
     for bad in (None, "on", [1], {"on": 1}):
-        output = explore.update(moved, [], 2035, bad, "china", IDS, {})
+        output = explore.update(moved, [], 2035, bad, "china", *PICKS, IDS, {})
         assert not any("range" in trace["name"] for trace in output[chart]["data"])
 
 
@@ -393,29 +400,27 @@ def test_what_matters_tornado_follows_the_scenario_and_refuses_nothing():
 
 def test_a_region_is_shown_in_its_own_money_with_the_levers_kept():
     levers = values_with(public_investment=9.0)
-    china = explore.update(levers, [], 2035, [], "china", IDS, {})
-    germany = explore.update(levers, [], 2035, [], "deu", IDS, {})
+    china = explore.update(levers, [], 2035, [], "china", *PICKS, IDS, {})
+    germany = explore.update(levers, [], 2035, [], "deu", *PICKS, IDS, {})
     assert germany[0]["layout"]["yaxis"]["title"]["text"].startswith("trillion euros")
     assert china[0]["layout"]["yaxis"]["title"]["text"].startswith("trillion yuan")
     assert germany[0]["data"][1]["y"] != china[0]["data"][1]["y"]
-    url = germany[len(figures.TRAJECTORIES) + 2]
+    url = germany[explore.CHARTS + 2]
     assert url == f"?region=deu&public_investment=9&v={state.model_version()}"
-    assert (
-        germany[len(figures.TRAJECTORIES) + 4] == china[len(figures.TRAJECTORIES) + 4]
-    )  # levers kept
+    assert germany[explore.CHARTS + 4] == china[explore.CHARTS + 4]  # levers kept
     # each region's charts carry its own observations (Germany's internet users here)
-    observed = [t for t in germany[3]["data"] if t["name"] == "Observed"][0]
+    observed = [t for t in germany[2]["data"] if t["name"] == "Observed"][0]
     internet = runs.observations("deu")["Digital Society Adoption"][1]
     assert observed["x"] == [int(year) for year in internet.index]
     assert observed["y"] == pytest.approx(internet.tolist())
-    chinese = [t for t in china[3]["data"] if t["name"] == "Observed"][0]
+    chinese = [t for t in china[2]["data"] if t["name"] == "Observed"][0]
     assert chinese["y"] != observed["y"]
     expected = runs.run({"public_investment": 9.0}, "deu").frame[
         "Digital economy value added nominal"
     ]
     assert germany[0]["data"][1]["y"] == pytest.approx(expected.tolist(), rel=1e-12)
     for bad in (None, "../etc", 5, ["deu"], "ZZZ"):
-        output = explore.update(levers, [], 2035, [], bad, IDS, {})
+        output = explore.update(levers, [], 2035, [], bad, *PICKS, IDS, {})
         assert output[0]["data"][1]["y"] == china[0]["data"][1]["y"]
 
 
@@ -490,7 +495,9 @@ def test_csv_download_is_of_the_chosen_region_in_its_money():
     download = triggered(explore.download, "explore-download-csv.n_clicks", 1, None, levers, "deu")
     assert download["filename"] == "flywheel-results-deu.csv"
     table = pd.read_csv(io.StringIO(download["content"]), index_col="year")
-    output = explore.update(values_with(public_investment=9.0), [], 2035, [], "deu", IDS, {})
+    output = explore.update(
+        values_with(public_investment=9.0), [], 2035, [], "deu", *PICKS, IDS, {}
+    )
     title, unit = figures.TRAJECTORIES[0][1], "trillion euros, current prices"
     assert table[f"{title} ({unit})"].tolist() == pytest.approx(output[0]["data"][1]["y"])
     junk = triggered(explore.download, "explore-download-csv.n_clicks", 1, None, levers, "../x")
@@ -501,7 +508,7 @@ def test_a_move_while_dragging_patches_the_scenario_line_only():
     values = values_with(public_investment=9.0)
     request = {"values": values, "n": 5, "final": False, "fresh": False}
     output = triggered(
-        explore.update, "explore-request.data", request, [], 2035, ["on"], "china", IDS, {}
+        explore.update, "explore-request.data", request, [], 2035, ["on"], "china", *PICKS, IDS, {}
     )
     operations = output[0].to_plotly_json()["operations"]
     locations = {tuple(op["location"]) for op in operations}
@@ -513,10 +520,10 @@ def test_a_move_while_dragging_patches_the_scenario_line_only():
     assert all(
         op["params"]["value"] is False for op in operations if op["location"][-1] == "visible"
     )
-    full = explore.update(values, [], 2035, ["on"], "china", IDS, {})
+    full = explore.update(values, [], 2035, ["on"], "china", *PICKS, IDS, {})
     line = next(op for op in operations if tuple(op["location"]) == ("data", 1, "y"))
     assert line["params"]["value"] == pytest.approx(full[0]["data"][1]["y"])
-    assert output[-1] == 5  # explore-done: the request answered
+    assert output[-2] == 5  # explore-done: the request answered
     # the final request of a drag brings the band back, for the same values
     final = triggered(
         explore.update,
@@ -526,6 +533,7 @@ def test_a_move_while_dragging_patches_the_scenario_line_only():
         2035,
         ["on"],
         "china",
+        *PICKS,
         IDS,
         {},
     )
@@ -541,7 +549,62 @@ def test_a_move_while_dragging_patches_the_scenario_line_only():
         2035,
         ["on"],
         "china",
+        *PICKS,
         IDS,
         {},
     )
     assert isinstance(fresh[0], dict) and fresh[0]["data"][0]["name"] == "Baseline"
+
+
+def test_each_chart_shows_the_variable_picked_for_it_and_the_link_remembers():
+    menu = figures.chart_menu()
+    from flywheel.simulate import engine
+
+    curated = [engine().variables[v].py_name for v, *_ in figures.TRAJECTORIES]
+    assert len(menu) > 100 and list(menu)[: len(curated)] == curated
+    assert all(unit for _, _, unit, _ in menu.values())  # every output on offer has a unit
+    picks = ["gdp_per_capita", "population", "digital_society_adoption", "fiscal_revenue_nominal"]
+    output = explore.update(DEFAULTS, [], 2035, [], "deu", *picks, IDS, {})
+    assert output[0]["layout"]["title"]["text"] == "GDP per person"
+    assert output[1]["layout"]["title"]["text"] == "Population"
+    assert output[1]["layout"]["yaxis"]["title"]["text"] == "million people"
+    assert output[3]["layout"]["yaxis"]["title"]["text"] == "trillion euros a year"
+    expected = runs.run({}, "deu", ("Population",)).frame["Population"]
+    assert output[1]["data"][1]["y"] == pytest.approx(expected.tolist())
+    url = output[explore.CHARTS + 2]
+    assert "charts=gdp_per_capita%2Cpopulation%2Cdigital_society_adoption%2C" in url
+    assert output[-1] == picks
+    # junk picks fall back to the default chart in their place
+    junk = explore.update(DEFAULTS, [], 2035, [], "china", "nope", None, 5, ["x"], IDS, {})
+    assert junk[-1] == PICKS and "charts=" not in junk[explore.CHARTS + 2]
+    assert state.picks_from_query("?charts=population,zz")[0][:2] == ["population", PICKS[1]]
+    assert "unknown charts (zz)" in state.picks_from_query("?charts=population,zz")[1][0]
+    # the page opens with the link's charts
+    layout = explore.layout(charts="population,gdp_per_capita")
+    picked = []
+
+    def walk(node):
+        if str(getattr(node, "id", "")).startswith("explore-pick-"):
+            picked.append(node.value)
+        children = getattr(node, "children", None)
+        for child in children if isinstance(children, (list, tuple)) else [children]:
+            if child is not None and not isinstance(child, (str, int, float)):
+                walk(child)
+
+    walk(layout)
+    assert picked == ["population", "gdp_per_capita", PICKS[2], PICKS[3]]
+    # the CSV holds what the charts show
+    levers = load_levers().defaults()
+    download = triggered(
+        explore.download,
+        "explore-download-csv.n_clicks",
+        1,
+        None,
+        levers,
+        "china",
+        "",
+        None,
+        *picks,
+    )
+    table = pd.read_csv(io.StringIO(download["content"]), index_col="year")
+    assert "Population (million people)" in table.columns
