@@ -3,8 +3,9 @@
 Starts ``flywheel serve --production`` (gunicorn, one worker per core) unless ``--url``
 names a running server, then runs ``--users`` simulated participants with locust for
 ``--seconds``. Each participant drags one lever after another through a seeded path of
-settings: one update request (levers, bands on, as the browser sends them) every 50-80 ms
-while dragging, a think pause of 1-3 s after each drag. Every answer is checked against
+settings, as the page's gate sends requests: one at a time, every 50-80 ms while dragging,
+each asking for the scenario's line alone (a partial update), the drag's last one for the
+whole picture with bands; a think pause of 1-3 s after each drag. Every answer is checked against
 the serial pysd run of that participant's own settings (the first chart's scenario line,
 to 1e-9): a mismatch is counted as cross-talk.
 
@@ -82,6 +83,17 @@ class Tally:
     checked = 0
 
 
+def scenario_line(figure) -> list:
+    """The scenario's line in a full figure or in a partial update (a Dash Patch)."""
+    if "operations" in figure:
+        return next(
+            op["params"]["value"]
+            for op in figure["operations"]
+            if op["location"] == ["data", 1, "y"]
+        )
+    return next(t for t in figure["data"] if t["name"] == "This scenario")["y"]
+
+
 def participant_class(stops, dependencies, bands=True):
     class Participant(HttpUser):
         wait_time = between(0.05, 0.08)  # a drag sends a request every 50-80 ms
@@ -93,7 +105,10 @@ def participant_class(stops, dependencies, bands=True):
         @task
         def move(self):
             levers, expected = stops[self.rng.randrange(len(stops))]
-            body = json.dumps(update_body(dependencies, levers, bands))
+            # as the page's gate sends them: moves during a drag ask for the scenario's line
+            # alone (a partial update); the drag's last request, for everything with bands
+            final = self.drag_left == 1
+            body = json.dumps(update_body(dependencies, levers, bands, drag=not final))
             with self.client.post(
                 "/_dash-update-component",
                 data=body,
@@ -104,8 +119,7 @@ def participant_class(stops, dependencies, bands=True):
                 if response.status_code != 200:
                     response.failure(f"HTTP {response.status_code}")
                     return
-                figure = response.json()["response"]["explore-chart-0"]["figure"]
-                line = next(t for t in figure["data"] if t["name"] == "This scenario")["y"]
+                line = scenario_line(response.json()["response"]["explore-chart-0"]["figure"])
                 Tally.checked += 1
                 if any(
                     abs(a - b) > 1e-9 * max(abs(b), 1e-12)
