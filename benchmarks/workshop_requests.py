@@ -39,8 +39,10 @@ def update_body(dependencies, levers, bands=False, drag=False):
                 {"id": f"explore-pick-{index}", "property": "value", "value": pick}
                 for index, pick in enumerate(default_picks())
             ],
+            {"id": "explore-presenting", "property": "data", "value": None},
         ],
         "state": [
+            {"id": "presentation", "property": "data", "value": False},
             [{"id": i, "property": "id", "value": i} for i in ids],
             {"id": "saved-scenarios", "property": "data", "value": {}},
         ],

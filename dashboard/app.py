@@ -13,7 +13,7 @@ import socket
 from functools import lru_cache
 
 import dash
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, clientside_callback, dcc, html
 from dash.exceptions import PreventUpdate
 from gunicorn.app.base import BaseApplication
 
@@ -56,6 +56,7 @@ def _layout():
         className="app",
         children=[
             dcc.Store(id="presentation", storage_type="session", data=False),
+            dcc.Store(id="presentation-relay"),
             dcc.Store(id="saved-scenarios", storage_type="local", data={}),
             dcc.Store(id="current-levers", storage_type="session", data={}),
             dcc.Store(id="current-charts", storage_type="session", data=None),
@@ -118,6 +119,20 @@ def presentation_class(on):
     return (
         ("app presentation", "Leave presentation") if on is True else ("app", "Presentation mode")
     )
+
+
+# a page that draws for the room listens to its own store (explore-presenting): a page
+# callback with the shell's store as Input would fire on pages that lack its components
+clientside_callback(
+    """function(on) {
+      if (document.getElementById('explore-drawn')) {  // the Explore page is open (a Store has no element)
+        window.dash_clientside.set_props('explore-presenting', {data: {on: on === true}});
+      }
+      return window.dash_clientside.no_update;
+    }""",
+    Output("presentation-relay", "data"),
+    Input("presentation", "data"),
+)
 
 
 def _render_index(app: dash.Dash, path: str) -> str:

@@ -225,6 +225,33 @@ def trajectory_figure(
     return {"data": data, "layout": layout}
 
 
+#: Type sizes (px) of a chart shown to a room (presentation mode): 18 and up.
+PRESENTATION_FONTS = {"font": 18, "title": 22}
+
+
+def for_presentation(figure: dict) -> dict:
+    """The same chart with type a room can read from the back (every text >= 18 px)."""
+    layout = figure["layout"]
+    layout["font"] = {**layout.get("font", {}), "size": PRESENTATION_FONTS["font"]}
+    layout["title"] = {
+        **layout.get("title", {}),
+        "font": {**layout.get("title", {}).get("font", {}), "size": PRESENTATION_FONTS["title"]},
+    }
+    # no legend on a projector: one key line above the charts says what the lines are
+    layout["showlegend"] = False
+    layout["margin"] = {"l": 64, "r": 12, "t": 40, "b": 34}
+    layout["xaxis"] = {**layout.get("xaxis", {}), "dtick": 10, "tickangle": 0}
+    yaxis = layout.get("yaxis", {})
+    unit = str(yaxis.get("title", {}).get("text", ""))
+    short = unit.split(",")[0].split(" (")[0]  # "trillion yuan, current prices" -> "trillion yuan"
+    layout["yaxis"] = {**yaxis, "title": {**yaxis.get("title", {}), "text": short}}
+    for annotation in layout.get("annotations", []):
+        annotation["font"] = {**annotation.get("font", {}), "size": PRESENTATION_FONTS["font"]}
+        if annotation.get("text") == "policy start":  # at the foot, clear of titles and stages
+            annotation.update(y=0.0, yanchor="bottom")
+    return figure
+
+
 def scenario_patch(figure: dict, first_band: int | None, with_band: bool) -> Patch:
     """What changes on a chart when only the levers move: the scenario's line and band.
 

@@ -23,6 +23,7 @@ GROWTH_VARIABLE = "Real GDP per capita"
 #: Tolerance on declared ranges (Euler steps land a hair past a ceiling only by rounding).
 RANGE_SLACK = 1e-9
 
+
 def corner_cases() -> dict[str, dict[str, float]]:
     """The corners of the lever box and each lever alone at each end.
 

@@ -254,8 +254,7 @@ def swings(
         for name, low, high in zip(spread.names, *spread.interval(1.645), strict=True)
     ]
     rows += [
-        (lever.name, lever.label, "policy lever", lever.min, lever.max)
-        for lever in policy_levers()
+        (lever.name, lever.label, "policy lever", lever.min, lever.max) for lever in policy_levers()
     ]
     base, _ = model_params(scenario, None, baseline)
     members = 2 * len(rows) + 1

@@ -78,7 +78,12 @@ def main(shared):
     write("china_gdp_real.csv", real_gdp(shared))
     for name, source_file, column, key in (
         ("all_countries_population.csv", "population_all_countries_wb.csv", "Value", "wb_pop"),
-        ("all_countries_gdp_usd.csv", "gdp_current_usd_all_countries_wb.csv", "Value", "wb_gdp_usd"),
+        (
+            "all_countries_gdp_usd.csv",
+            "gdp_current_usd_all_countries_wb.csv",
+            "Value",
+            "wb_gdp_usd",
+        ),
         (
             "all_countries_gdp_deflator_inflation.csv",
             "gdp_deflator_inflation_all_countries_wb.csv",

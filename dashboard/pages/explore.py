@@ -169,6 +169,7 @@ def layout(**query):
             dcc.Store(id="explore-request"),  # the levers sent to the server (see GATE)
             dcc.Store(id="explore-done"),  # the request the picture on screen answers
             dcc.Store(id="explore-gate"),  # written by nobody: the release callback's output
+            dcc.Store(id="explore-presenting"),  # set when presentation mode is switched
             # the levers of the picture on screen (read by tests and the drag benchmark)
             html.Div(id="explore-drawn", hidden=True),
             dcc.Download(id="explore-download"),
@@ -272,6 +273,11 @@ def layout(**query):
                                 accept=".json,application/json",
                             ),
                         ],
+                    ),
+                    html.Div(
+                        "Grey dashed: baseline · blue: this scenario · shaded: 5-95 % range · "
+                        "red dots: observed",
+                        className="presentation-key",
                     ),
                     html.Div(charts, className="charts"),
                     html.Section(
@@ -426,6 +432,8 @@ def typed(*args):
     Input("explore-bands", "value"),
     Input("explore-region", "value"),
     *[Input(pick, "value") for pick in PICKS],
+    Input("explore-presenting", "data"),  # presentation switched (see dashboard.app)
+    State("presentation", "data"),
     State({"type": LEVER, "key": ALL}, "id"),
     State("saved-scenarios", "data"),
 )
@@ -434,9 +442,10 @@ def update(request, compare, cost_year, show_bands, region, *rest):
 
     ``request`` is what the gate sent (``{"values": [...], "n": k}``; a plain list of
     slider values is taken too); ``n`` comes back in ``explore-done``. ``rest``: the
-    variable picked for each chart, then the sliders' ids and the saved scenarios.
+    variable picked for each chart, presentation mode (on: type for a room), then the
+    sliders' ids and the saved scenarios.
     """
-    *picked, ids, saved = rest
+    *picked, _switched, presenting, ids, saved = rest
     picks = state.clean_picks(picked)
     chosen = [figures.chart_menu()[key] for key in picks]
     variables = tuple(variable for variable, *_ in chosen)
@@ -482,6 +491,8 @@ def update(request, compare, cost_year, show_bands, region, *rest):
         )
         for variable, title, unit, scale in chosen
     ]
+    if presenting is True:
+        charts = [figures.for_presentation(chart) for chart in charts]
     if patch:
         # the scenario's band follows the baseline's (2 traces) after the line traces
         first_band = 2 + len(compares) + 2 if bands_on else None

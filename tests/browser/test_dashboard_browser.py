@@ -546,3 +546,62 @@ def test_a_chart_shows_the_variable_picked_and_the_link_keeps_it(driver, server_
     finally:
         fresh.quit()
     assert severe_logs(driver) == []
+
+
+def test_presentation_mode_fits_four_readable_charts_on_a_projector(server_url):
+    projector = new_driver()
+    try:
+        projector.set_window_size(1280, 720)
+        # the window's inner size is what a projector shows
+        inner = projector.execute_script("return [window.innerWidth, window.innerHeight]")
+        projector.set_window_size(1280 + 1280 - inner[0], 720 + 720 - inner[1])
+        open_page(projector, server_url + "/")
+        wait_until(projector, "return document.getElementById('presentation-toggle')")
+        projector.find_element(By.ID, "presentation-toggle").click()
+        wait_until(
+            projector,
+            "const g = document.querySelector('#explore-chart-0 .js-plotly-plot');"
+            "return g && g.layout.font.size === 18;",
+        )
+        time.sleep(0.5)  # plotly resizes to the grid
+        found = projector.execute_script(
+            """
+            const charts = [0, 1, 2, 3].map(i => document.getElementById('explore-chart-' + i));
+            const boxes = charts.map(c => c.getBoundingClientRect());
+            const texts = [...document.querySelectorAll('#explore-chart-0 svg text')]
+              .filter(t => t.textContent.trim() && t.getBoundingClientRect().width > 0)
+              .map(t => parseFloat(getComputedStyle(t).fontSize));
+            const bars = [...document.querySelectorAll('.modebar-container')]
+              .filter(m => m.offsetParent !== null);
+            return {
+              inner: [window.innerWidth, window.innerHeight],
+              bottoms: boxes.map(b => b.bottom), lefts: boxes.map(b => Math.round(b.left)),
+              heights: boxes.map(b => b.height),
+              pageHeight: document.documentElement.scrollHeight,
+              smallest: Math.min(...texts), count: texts.length, toolbars: bars.length,
+              titles: charts.map(c => c.querySelector('.gtitle') && c.querySelector('.gtitle').textContent),
+            };
+            """
+        )
+        assert found["inner"] == [1280, 720]
+        assert max(found["bottoms"]) <= 720, found  # all four charts without scrolling
+        assert found["pageHeight"] <= 720, found  # and the page itself does not scroll
+        assert len(set(found["lefts"])) == 2 and min(found["heights"]) >= 240  # a 2x2 grid
+        assert found["count"] > 5 and found["smallest"] >= 18, found  # every chart text
+        assert found["toolbars"] == 0
+        assert found["titles"] == [
+            "Digital economy value added",
+            "Digital government capability",
+            "Digital society adoption",
+            "Regional development index and stage",
+        ]
+        # the flywheel diagram is scaled up for the room too
+        projector.find_element(By.ID, "nav-flywheel").click()
+        wait_until(projector, "return document.querySelector('#flywheel-diagram .js-plotly-plot')")
+        height = projector.execute_script(
+            "return document.getElementById('flywheel-diagram').getBoundingClientRect().height"
+        )
+        assert height >= 500
+        assert severe_logs(projector) == []
+    finally:
+        projector.quit()

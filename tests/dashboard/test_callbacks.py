@@ -33,9 +33,9 @@ def finite_numbers(figure):
 
 
 def test_update_moves_scenario_not_baseline():
-    base = explore.update(DEFAULTS, [], 2035, [], "china", *PICKS, IDS, {})
+    base = explore.update(DEFAULTS, [], 2035, [], "china", *PICKS, None, False, IDS, {})
     moved = explore.update(
-        values_with(public_investment=12), [], 2035, [], "china", *PICKS, IDS, {}
+        values_with(public_investment=12), [], 2035, [], "china", *PICKS, None, False, IDS, {}
     )
     chart = 2  # digital government capability
     assert moved[chart]["data"][0]["y"] == base[chart]["data"][0]["y"]  # baseline unchanged
@@ -49,7 +49,7 @@ def test_update_moves_scenario_not_baseline():
 )
 def test_update_survives_any_slider_value(bad):
     output = explore.update(
-        values_with(public_investment=bad), [], 2035, ["on"], "china", *PICKS, IDS, {}
+        values_with(public_investment=bad), [], 2035, ["on"], "china", *PICKS, None, False, IDS, {}
     )
     for figure in output[: explore.CHARTS + 1]:
         finite_numbers(figure)
@@ -59,13 +59,13 @@ def test_update_survives_any_slider_value(bad):
 
 @pytest.mark.parametrize(("ids", "values"), [(None, None), ("x", 5), (IDS, DEFAULTS[:-1])])
 def test_update_survives_malformed_lists(ids, values):
-    output = explore.update(values, [], 2035, ["on"], "china", ids, {})
+    output = explore.update(values, [], 2035, ["on"], "china", *PICKS, None, False, ids, {})
     assert "malformed" in output[explore.CHARTS + 3]
 
 
 @pytest.mark.parametrize("year", ["2035", None, math.nan, 1e308, [2030]])
 def test_cost_year_is_validated(year):
-    output = explore.update(DEFAULTS, [], year, ["on"], "china", *PICKS, IDS, {})
+    output = explore.update(DEFAULTS, [], year, ["on"], "china", *PICKS, None, False, IDS, {})
     finite_numbers(output[explore.CHARTS])
 
 
@@ -83,7 +83,9 @@ def test_headline_cards_compare_with_baseline():
 def test_compare_up_to_four_saved_scenarios():
     saved = {f"s{i}": {"rd_intensity": float(i + 4)} for i in range(6)}
     saved["broken"] = "not a dict"
-    output = explore.update(DEFAULTS, list(saved), 2035, [], "china", *PICKS, IDS, saved)
+    output = explore.update(
+        DEFAULTS, list(saved), 2035, [], "china", *PICKS, None, False, IDS, saved
+    )
     names = [trace["name"] for trace in output[0]["data"]]
     assert names == ["Baseline", "This scenario", "s0", "s1", "s2", "s3"]
 
@@ -177,7 +179,7 @@ def test_csv_download_holds_the_plotted_numbers():
     download = triggered(explore.download, "explore-download-csv.n_clicks", 1, None, levers)
     table = pd.read_csv(io.StringIO(download["content"]), index_col="year")
     output = explore.update(
-        values_with(public_investment=9.0), [], 2035, [], "china", *PICKS, IDS, {}
+        values_with(public_investment=9.0), [], 2035, [], "china", *PICKS, None, False, IDS, {}
     )
     menu = figures.chart_menu()
     for index, key in enumerate(PICKS):
@@ -347,8 +349,8 @@ def test_model_page_shows_each_link_with_its_measured_strength_and_evidence_rang
 
 def test_uncertainty_bands_surround_the_lines_and_follow_the_scenario():
     moved = values_with(public_investment=12)
-    with_bands = explore.update(moved, [], 2035, ["on"], "china", *PICKS, IDS, {})
-    without = explore.update(moved, [], 2035, [], "china", *PICKS, IDS, {})
+    with_bands = explore.update(moved, [], 2035, ["on"], "china", *PICKS, None, False, IDS, {})
+    without = explore.update(moved, [], 2035, [], "china", *PICKS, None, False, IDS, {})
     chart = 0  # digital economy value added
     traces = {trace["name"]: trace for trace in with_bands[chart]["data"]}
     assert "This scenario: 5-95 % range" in traces and "Baseline: 5-95 % range" in traces
@@ -360,7 +362,7 @@ def test_uncertainty_bands_surround_the_lines_and_follow_the_scenario():
     base_high = traces["Baseline: 5-95 % range"]["y"]
     assert high[-1] > base_high[-1]  # more public investment lifts the whole band
     for bad in (None, "on", [1], {"on": 1}):
-        output = explore.update(moved, [], 2035, bad, "china", *PICKS, IDS, {})
+        output = explore.update(moved, [], 2035, bad, "china", *PICKS, None, False, IDS, {})
         assert not any("range" in trace["name"] for trace in output[chart]["data"])
 
 
@@ -400,8 +402,8 @@ def test_what_matters_tornado_follows_the_scenario_and_refuses_nothing():
 
 def test_a_region_is_shown_in_its_own_money_with_the_levers_kept():
     levers = values_with(public_investment=9.0)
-    china = explore.update(levers, [], 2035, [], "china", *PICKS, IDS, {})
-    germany = explore.update(levers, [], 2035, [], "deu", *PICKS, IDS, {})
+    china = explore.update(levers, [], 2035, [], "china", *PICKS, None, False, IDS, {})
+    germany = explore.update(levers, [], 2035, [], "deu", *PICKS, None, False, IDS, {})
     assert germany[0]["layout"]["yaxis"]["title"]["text"].startswith("trillion euros")
     assert china[0]["layout"]["yaxis"]["title"]["text"].startswith("trillion yuan")
     assert germany[0]["data"][1]["y"] != china[0]["data"][1]["y"]
@@ -420,7 +422,7 @@ def test_a_region_is_shown_in_its_own_money_with_the_levers_kept():
     ]
     assert germany[0]["data"][1]["y"] == pytest.approx(expected.tolist(), rel=1e-12)
     for bad in (None, "../etc", 5, ["deu"], "ZZZ"):
-        output = explore.update(levers, [], 2035, [], bad, *PICKS, IDS, {})
+        output = explore.update(levers, [], 2035, [], bad, *PICKS, None, False, IDS, {})
         assert output[0]["data"][1]["y"] == china[0]["data"][1]["y"]
 
 
@@ -496,7 +498,7 @@ def test_csv_download_is_of_the_chosen_region_in_its_money():
     assert download["filename"] == "flywheel-results-deu.csv"
     table = pd.read_csv(io.StringIO(download["content"]), index_col="year")
     output = explore.update(
-        values_with(public_investment=9.0), [], 2035, [], "deu", *PICKS, IDS, {}
+        values_with(public_investment=9.0), [], 2035, [], "deu", *PICKS, None, False, IDS, {}
     )
     title, unit = figures.TRAJECTORIES[0][1], "trillion euros, current prices"
     assert table[f"{title} ({unit})"].tolist() == pytest.approx(output[0]["data"][1]["y"])
@@ -508,7 +510,18 @@ def test_a_move_while_dragging_patches_the_scenario_line_only():
     values = values_with(public_investment=9.0)
     request = {"values": values, "n": 5, "final": False, "fresh": False}
     output = triggered(
-        explore.update, "explore-request.data", request, [], 2035, ["on"], "china", *PICKS, IDS, {}
+        explore.update,
+        "explore-request.data",
+        request,
+        [],
+        2035,
+        ["on"],
+        "china",
+        *PICKS,
+        None,
+        False,
+        IDS,
+        {},
     )
     operations = output[0].to_plotly_json()["operations"]
     locations = {tuple(op["location"]) for op in operations}
@@ -520,7 +533,7 @@ def test_a_move_while_dragging_patches_the_scenario_line_only():
     assert all(
         op["params"]["value"] is False for op in operations if op["location"][-1] == "visible"
     )
-    full = explore.update(values, [], 2035, ["on"], "china", *PICKS, IDS, {})
+    full = explore.update(values, [], 2035, ["on"], "china", *PICKS, None, False, IDS, {})
     line = next(op for op in operations if tuple(op["location"]) == ("data", 1, "y"))
     assert line["params"]["value"] == pytest.approx(full[0]["data"][1]["y"])
     assert output[-2] == 5  # explore-done: the request answered
@@ -534,6 +547,8 @@ def test_a_move_while_dragging_patches_the_scenario_line_only():
         ["on"],
         "china",
         *PICKS,
+        None,
+        False,
         IDS,
         {},
     )
@@ -550,6 +565,8 @@ def test_a_move_while_dragging_patches_the_scenario_line_only():
         ["on"],
         "china",
         *PICKS,
+        None,
+        False,
         IDS,
         {},
     )
@@ -564,7 +581,7 @@ def test_each_chart_shows_the_variable_picked_for_it_and_the_link_remembers():
     assert len(menu) > 100 and list(menu)[: len(curated)] == curated
     assert all(unit for _, _, unit, _ in menu.values())  # every output on offer has a unit
     picks = ["gdp_per_capita", "population", "digital_society_adoption", "fiscal_revenue_nominal"]
-    output = explore.update(DEFAULTS, [], 2035, [], "deu", *picks, IDS, {})
+    output = explore.update(DEFAULTS, [], 2035, [], "deu", *picks, None, False, IDS, {})
     assert output[0]["layout"]["title"]["text"] == "GDP per person"
     assert output[1]["layout"]["title"]["text"] == "Population"
     assert output[1]["layout"]["yaxis"]["title"]["text"] == "million people"
@@ -575,7 +592,9 @@ def test_each_chart_shows_the_variable_picked_for_it_and_the_link_remembers():
     assert "charts=gdp_per_capita%2Cpopulation%2Cdigital_society_adoption%2C" in url
     assert output[-1] == picks
     # junk picks fall back to the default chart in their place
-    junk = explore.update(DEFAULTS, [], 2035, [], "china", "nope", None, 5, ["x"], IDS, {})
+    junk = explore.update(
+        DEFAULTS, [], 2035, [], "china", "nope", None, 5, ["x"], 7, "yes", IDS, {}
+    )
     assert junk[-1] == PICKS and "charts=" not in junk[explore.CHARTS + 2]
     assert state.picks_from_query("?charts=population,zz")[0][:2] == ["population", PICKS[1]]
     assert "unknown charts (zz)" in state.picks_from_query("?charts=population,zz")[1][0]

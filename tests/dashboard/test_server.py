@@ -199,7 +199,8 @@ def lever_body(dep, levers):
     body["changedPropIds"] = ["explore-request.data"]
     body["inputs"][1]["value"] = []
     body["inputs"][2]["value"] = 2035
-    body["state"][0] = [
+    body["state"][0]["value"] = False  # presentation mode
+    body["state"][1] = [
         {
             "id": {"type": "explore-lever", "key": key},
             "property": "id",
@@ -207,7 +208,7 @@ def lever_body(dep, levers):
         }
         for key in KEYS
     ]
-    body["state"][1]["value"] = {}
+    body["state"][2]["value"] = {}
     return body
 
 
