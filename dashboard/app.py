@@ -157,6 +157,8 @@ def create_app() -> dash.Dash:
         title="Digital Flywheel",
         suppress_callback_exceptions=True,
         update_title=None,
+        # phones lay the page out at their own width, not a 980 px desktop
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     # the interface is in English: say so, for screen readers and translation tools
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)

@@ -520,7 +520,10 @@ def test_a_chart_shows_the_variable_picked_and_the_link_keeps_it(driver, server_
     # a long menu: type to find the chart, as a user would
     wait_until(driver, "return document.getElementById('explore-pick-1')")  # loads lazily
     driver.find_element(By.CSS_SELECTOR, "#explore-pick-1").click()
-    driver.switch_to.active_element.send_keys("Population")
+    search = wait_until(  # the menu's search box takes the focus when it opens
+        driver, "const e = document.activeElement; return e && e.tagName === 'INPUT' ? e : null"
+    )
+    search.send_keys("Population")
     option = wait_until(
         driver,
         "return [...document.querySelectorAll('[role=option]')]"
@@ -605,3 +608,73 @@ def test_presentation_mode_fits_four_readable_charts_on_a_projector(server_url):
         assert severe_logs(projector) == []
     finally:
         projector.quit()
+
+
+def test_on_a_phone_nothing_scrolls_sideways_charts_come_first_and_a_swipe_moves_no_lever(
+    server_url,
+):
+    phone = new_driver()
+    try:
+        phone.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True},
+        )
+        phone.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True})
+        for path, chart in (
+            ("/", "explore-chart-0"),
+            ("/flywheel", "flywheel-charts"),
+            ("/matters", "matters-tornado"),
+            ("/calibration", "calibration-egdi"),
+        ):
+            open_page(phone, server_url + path, chart)
+            time.sleep(0.5)
+            width = phone.execute_script("return document.documentElement.scrollWidth")
+            assert width <= 390, (path, width)
+        open_page(phone, server_url + "/", "explore-chart-0")
+        wait_lever(phone, "public_investment", "2")  # the slider's chunk loads lazily
+        thumb = lever_thumb(phone, "public_investment")
+        tops = phone.execute_script(
+            "return [document.getElementById('explore-chart-0').getBoundingClientRect().top,"
+            " arguments[0].getBoundingClientRect().top]",
+            thumb,
+        )
+        assert tops[0] < tops[1]  # the first chart before the first slider
+        # a sideways swipe that starts on the slider's track, away from its thumb
+        phone.execute_script("arguments[0].scrollIntoView({block: 'center'})", thumb)
+        time.sleep(0.3)
+        x, y, width = phone.execute_script(
+            "const t = arguments[0].getBoundingClientRect();"
+            "const row = arguments[0].closest('.lever-row').getBoundingClientRect();"
+            "return [t.x + t.width / 2, t.y + t.height / 2, row.width];",
+            thumb,
+        )
+        start, end = x + width * 0.45, x + width * 0.05
+        send = phone.execute_cdp_cmd
+        send(
+            "Input.dispatchTouchEvent",
+            {"type": "touchStart", "touchPoints": [{"x": start, "y": y}]},
+        )
+        for step in range(1, 9):
+            point = start + (end - start) * step / 8
+            send(
+                "Input.dispatchTouchEvent",
+                {"type": "touchMove", "touchPoints": [{"x": point, "y": y}]},
+            )
+        send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        time.sleep(1.0)
+        assert thumb.get_attribute("aria-valuenow") == "2"
+        assert "public_investment" not in phone.execute_script("return window.location.search")
+        # a drag that starts on the thumb still moves the lever
+        send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+        for step in range(1, 9):
+            point = x + width * 0.3 * step / 8
+            send(
+                "Input.dispatchTouchEvent",
+                {"type": "touchMove", "touchPoints": [{"x": point, "y": y}]},
+            )
+        send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        wait_until(phone, "return window.location.search.includes('public_investment=')")
+        assert float(thumb.get_attribute("aria-valuenow")) > 2
+        assert severe_logs(phone) == []
+    finally:
+        phone.quit()
