@@ -76,7 +76,7 @@ BOX = "explore-box-"  # + lever key: the typed value beside each slider
 
 def _slider(lever):
     marks = {lever.min: f"{lever.min:g}", lever.max: f"{lever.max:g}"}
-    marks[lever.default] = {"label": "▲", "style": {"color": "#8a8a8a"}}
+    marks[lever.default] = {"label": "▲", "style": {"color": "#666666"}}
     return html.Div(
         className="lever",
         title=lever.help,

@@ -676,3 +676,69 @@ def test_on_a_phone_nothing_scrolls_sideways_charts_come_first_and_a_swipe_moves
         assert severe_logs(phone) == []
     finally:
         phone.quit()
+
+
+#: Controls a screen reader cannot name: no aria-label, label, text, title or labelledby words.
+UNNAMED_CONTROLS = r"""
+const missing = [];
+for (const e of document.querySelectorAll('input, button, select, textarea, [role=slider], [role=combobox]')) {
+  if (e.closest('[aria-hidden=true]')) continue;
+  const box = e.getBoundingClientRect();
+  if (box.width === 0 || box.height === 0) continue;
+  let name = (e.getAttribute('aria-label') || '').trim();
+  if (!name && e.getAttribute('aria-labelledby')) {
+    name = e.getAttribute('aria-labelledby').split(/\s+/).map(id => document.getElementById(id)).filter(Boolean).map(n => n.textContent.trim()).join(' ');
+  }
+  name = name || (e.labels && e.labels.length ? e.labels[0].textContent.trim() : '') || (e.tagName === 'BUTTON' ? e.textContent.trim() : '') || (e.getAttribute('title') || '').trim();
+  if (!name) missing.push(e.tagName + '.' + String(e.className).slice(0, 40) + ' #' + e.id + ' in #' + (e.closest('[id]') || {}).id);
+}
+return missing;
+"""
+#: Text below 4.5:1 contrast against the background it sits on (WCAG AA, normal text).
+LOW_CONTRAST = r"""
+function rgb(s) { const m = s.match(/[\d.]+/g); return m ? m.map(Number) : [0,0,0,1]; }
+function lum(c) { const a = c.slice(0,3).map(v => { v /= 255; return v <= 0.03928 ? v/12.92 : Math.pow((v+0.055)/1.055, 2.4); }); return 0.2126*a[0]+0.7152*a[1]+0.0722*a[2]; }
+function bg(e) { while (e) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.length < 4 || c[3] > 0.5) { if (!(c.length >= 4 && c[3] === 0)) return c; } e = e.parentElement; } return [255,255,255,1]; }
+const bad = [];
+for (const e of document.querySelectorAll('body *')) {
+  if (e.closest('svg') || e.offsetParent === null) continue;
+  const text = [...e.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent.trim()).join('');
+  if (!text) continue;
+  const style = getComputedStyle(e);
+  if (style.visibility === 'hidden' || parseFloat(style.opacity) < 0.5) continue;
+  const fg = rgb(style.color), b = bg(e);
+  const l1 = lum(fg), l2 = lum(b);
+  const ratio = (Math.max(l1,l2)+0.05)/(Math.min(l1,l2)+0.05);
+  if (ratio < 4.5) bad.push([text.slice(0,30), style.color, 'on', 'rgb(' + b.slice(0,3).join(',') + ')', ratio.toFixed(2), e.className && e.className.baseVal === undefined ? String(e.className).slice(0,30) : '']);
+}
+return bad.slice(0, 40);
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "chart"),
+    [
+        ("/", "explore-chart-0"),
+        ("/flywheel", "flywheel-charts"),
+        ("/matters", "matters-tornado"),
+        ("/calibration", "calibration-egdi"),
+    ],
+)
+def test_every_control_has_a_name_and_every_text_enough_contrast(driver, server_url, path, chart):
+    open_page(driver, server_url + path, chart)
+    wait_until(driver, "return document.querySelector('[id$=-region]')")
+    time.sleep(0.5)  # names are given once per animation frame after the page changes
+    assert driver.execute_script(UNNAMED_CONTROLS) == []
+    assert driver.execute_script(LOW_CONTRAST) == []
+    if path == "/":
+        region = driver.find_element(By.ID, "explore-region")
+        words = driver.execute_script(
+            "return arguments[0].getAttribute('aria-labelledby').split(' ')"
+            ".map(id => document.getElementById(id)).filter(Boolean)"
+            ".map(node => node.textContent.trim()).join(' ')",
+            region,
+        )
+        assert words.startswith("Region China")
+        assert lever_thumb(driver, "public_investment").get_attribute("aria-label") == (
+            "Public digital investment"
+        )
