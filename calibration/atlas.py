@@ -19,7 +19,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from calibration.country import list_regions, region
-from calibration.fit import calibrate
+from calibration.fit import REGION_TOLERANCE, calibrate
 from flywheel.errors import FlywheelError
 from flywheel.simulate import simulate
 
@@ -77,7 +77,9 @@ def fit_region(iso3: str) -> list[dict]:
     started = time.monotonic()
     try:
         setup = region(iso3)
-        result = calibrate(setup.series, setup.params, fixed=setup.fixed)
+        result = calibrate(
+            setup.series, setup.params, fixed=setup.fixed, tolerance=REGION_TOLERANCE
+        )
     except (FlywheelError, ArithmeticError, ValueError) as error:
         return [_refused(iso3, str(error), time.monotonic() - started)]
     seconds = round(time.monotonic() - started, 1)

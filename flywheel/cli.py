@@ -345,7 +345,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     """Fit the model to data; write a JSON and an HTML report; save the calibrated baseline."""
     import json
 
-    from calibration.fit import calibrate
+    from calibration.fit import DEFAULT_TOLERANCE, REGION_TOLERANCE, calibrate
     from calibration.report import baseline_document, text_report, write_reports
     from calibration.series import load_params, load_series, series_from_files
     from flywheel.baselines import CALIBRATED_DIR, load_baseline
@@ -390,6 +390,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         progress=True,
         baseline=base,
         fixed=fixed,
+        tolerance=REGION_TOLERANCE if setup is not None else DEFAULT_TOLERANCE,
     )
     result.meta = meta
     print(text_report(result))

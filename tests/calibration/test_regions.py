@@ -142,3 +142,25 @@ def test_the_atlas_has_a_row_per_country_and_series_and_a_summary():
         "MAPE_median",
         "MAPE_worst",
     ]
+
+
+def test_region_fits_stop_at_the_region_tolerance(monkeypatch, tmp_path, capsys):
+    """Countries stop when the cost improves by < 1e-5 of itself (China keeps scipy's 1e-8)."""
+    import calibration.atlas
+    import calibration.fit
+    from calibration.fit import DEFAULT_TOLERANCE, REGION_TOLERANCE
+
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("tolerance", DEFAULT_TOLERANCE))
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(calibration.atlas, "calibrate", spy)
+    monkeypatch.setattr(calibration.fit, "calibrate", spy)
+    assert calibration.atlas.fit_region("MLT")[0]["status"].startswith("refused: stop here")
+    with pytest.raises(ValueError):
+        main(["calibrate", "--region", "MLT", "--no-save", "--out", str(tmp_path)])
+    with pytest.raises(ValueError):
+        main(["calibrate", "--no-save", "--out", str(tmp_path)])
+    assert seen == [REGION_TOLERANCE, REGION_TOLERANCE, DEFAULT_TOLERANCE]
