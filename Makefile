@@ -31,6 +31,7 @@ bench: $(VENV)/.installed browser
 	$(BIN)/python benchmarks/bench_loops.py
 	$(BIN)/python benchmarks/bench_dashboard.py
 	$(BIN)/python benchmarks/bench_batch.py
+	$(BIN)/python benchmarks/bench_drag.py
 
 # 50 simulated workshop participants against `flywheel serve --production` (not in make test)
 load: $(VENV)/.installed
