@@ -120,19 +120,50 @@ def _slider(lever):
     )
 
 
-def _sliders():
+#: Groups that are assumptions about the world, not policies: shown apart, folded.
+ASSUMPTION_GROUPS = ("Timing", "Links", "Shock")
+
+
+def _sliders(open_assumptions: bool = False):
+    """The policy levers, then the assumptions (timing, links, a future shock) folded.
+
+    The assumptions open when the scenario changes one of them (a link from the address).
+    """
     table = load_levers()
-    groups = []
+    policy, assumptions = [], []
     for group in GROUP_ORDER:
         members = [lever for lever in table if lever.group == group]
         if members:
-            groups.append(
-                html.Fieldset(
-                    [html.Legend(group)] + [_slider(lever) for lever in members],
-                    className=f"lever-group group-{group.split()[0].lower()}",
-                )
+            fieldset = html.Fieldset(
+                [html.Legend(group)] + [_slider(lever) for lever in members],
+                className=f"lever-group group-{group.split()[0].lower()}",
             )
-    return groups
+            (assumptions if group in ASSUMPTION_GROUPS else policy).append(fieldset)
+    return [
+        html.H2("Policy levers", className="panel-title"),
+        *policy,
+        html.Details(
+            id="explore-assumptions",
+            className="assumptions",
+            open=open_assumptions,
+            children=[
+                html.Summary(
+                    "Assumptions: when policies start, how the three lines are linked, a "
+                    "future shock"
+                ),
+                *assumptions,
+            ],
+        ),
+    ]
+
+
+def _changes_assumptions(query: dict) -> bool:
+    """True when the address sets an assumption (timing, a link, the shock) off its default."""
+    levers, _ = state.from_page_query(query)
+    table = load_levers()
+    return any(
+        table.get(key).group in ASSUMPTION_GROUPS for key in state.changed_levers(levers, table)
+    )
 
 
 def layout(**query):
@@ -193,7 +224,7 @@ def layout(**query):
                         ],
                     ),
                     html.Div(id="explore-apply-message", className="message", role="status"),
-                    *_sliders(),
+                    *_sliders(_changes_assumptions(query)),
                 ],
             ),
             html.Main(
@@ -326,8 +357,9 @@ def apply_levers(search, preset, _reset, upload, filename, ids, values):
     if trigger == "explore-preset":
         if not isinstance(preset, str) or preset not in preset_names():
             raise PreventUpdate
-        levers = {**load_levers().defaults(), **load_scenario(preset).levers}
-        messages.append(f"Preset applied: {load_scenario(preset).title}.")
+        scenario = load_scenario(preset)
+        levers = {**load_levers().defaults(), **scenario.levers}
+        messages.append(f"Preset applied: {scenario.title}. {scenario.description}".strip())
         shown_preset = preset
     elif trigger == "explore-reset":
         levers = load_levers().defaults()

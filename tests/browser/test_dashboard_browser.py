@@ -742,3 +742,16 @@ def test_every_control_has_a_name_and_every_text_enough_contrast(driver, server_
         assert lever_thumb(driver, "public_investment").get_attribute("aria-label") == (
             "Public digital investment"
         )
+
+
+def test_assumptions_are_folded_apart_from_the_policy_levers(driver, server_url):
+    open_page(driver, server_url + "/")
+    wait_lever(driver, "public_investment", "2")
+    assert lever_thumb(driver, "public_investment").is_displayed()
+    link = lever_thumb(driver, "link_economy_government")
+    assert not link.is_displayed()
+    driver.find_element(By.CSS_SELECTOR, "#explore-assumptions > summary").click()
+    wait_until(driver, "return arguments[0].offsetParent !== null", 20, link)
+    open_page(driver, server_url + "/?link_society_economy=0")
+    wait_lever(driver, "link_society_economy", "0")
+    assert lever_thumb(driver, "link_society_economy").is_displayed()  # opened by the link

@@ -627,3 +627,50 @@ def test_each_chart_shows_the_variable_picked_for_it_and_the_link_remembers():
     )
     table = pd.read_csv(io.StringIO(download["content"]), index_col="year")
     assert "Population (million people)" in table.columns
+
+
+def test_policy_levers_and_assumptions_are_apart_in_plain_words():
+    import re
+
+    from flywheel.scenarios import load_scenario, preset_names
+
+    def find(node, wanted):
+        if getattr(node, "id", None) == wanted:
+            return node
+        children = getattr(node, "children", None)
+        for child in children if isinstance(children, (list, tuple)) else [children]:
+            if child is not None and not isinstance(child, (str, int, float)):
+                found = find(child, wanted)
+                if found is not None:
+                    return found
+        return None
+
+    def legends(node):
+        found = []
+        if type(node).__name__ == "Legend":
+            found.append(node.children)
+        children = getattr(node, "children", None)
+        for child in children if isinstance(children, (list, tuple)) else [children]:
+            if child is not None and not isinstance(child, (str, int, float)):
+                found += legends(child)
+        return found
+
+    page = explore.layout()
+    assumptions = find(page, "explore-assumptions")
+    assert legends(assumptions) == ["Timing", "Links", "Shock"]
+    assert not assumptions.open  # folded until needed
+    assert set(legends(page)) - set(legends(assumptions)) == {
+        "Investment",
+        "Policy dividends",
+        "Transformation",
+        "Inclusion",
+    }
+    assert find(explore.layout(link_society_economy="0"), "explore-assumptions").open
+    assert not find(explore.layout(public_investment="9"), "explore-assumptions").open
+    for lever in load_levers():  # no loop codes, no "dimensionless"
+        assert not re.search(r"\bR\d\b", lever.help), lever.key
+        assert lever.unit != "dimensionless", lever.key
+    for name in preset_names():
+        assert not load_scenario(name).title.startswith("Knockout"), name
+    _, message, _ = apply("explore-preset.value", preset="government-led")
+    assert load_scenario("government-led").description in message
