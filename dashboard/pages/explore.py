@@ -23,6 +23,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import figures, runs, state
 from dashboard.components import graph, region_selector, remember_region
+from dashboard.story import load_story
 from flywheel import InputError, load_levers
 from flywheel.results import in_currency
 from flywheel.scenarios import load_scenario, preset_names
@@ -230,6 +231,42 @@ def layout(**query):
             html.Main(
                 className="results",
                 children=[
+                    html.Section(
+                        className="intro secondary",
+                        children=[
+                            html.H1(id="explore-intro-title", className="intro-title"),
+                            html.P(
+                                "The model asks what happens to a region's development when it "
+                                "invests in its digital economy, its digital government and its "
+                                "digital society, which drive one another like a flywheel. Move "
+                                "a policy lever on the left and compare the blue scenario with "
+                                "the grey dashed baseline. To start, set public digital "
+                                "investment to 6 and watch digital government, then the other "
+                                "two lines, rise; or follow the guided story."
+                            ),
+                        ],
+                    ),
+                    html.Section(
+                        className="story",
+                        children=[
+                            html.Div(
+                                className="control-row",
+                                children=[
+                                    html.Button(
+                                        "Guided story", id="explore-story-start", className="button"
+                                    ),
+                                    html.Button(
+                                        "◀ Back", id="explore-story-back", className="button ghost"
+                                    ),
+                                    html.Button(
+                                        "Next ▶", id="explore-story-next", className="button ghost"
+                                    ),
+                                ],
+                            ),
+                            html.Div(id="explore-story", role="status", className="story-text"),
+                            dcc.Store(id="explore-story-step", data=None),
+                        ],
+                    ),
                     html.Div(id="explore-run-message", className="message", role="status"),
                     html.Div(id="explore-cards", className="cards secondary"),
                     html.Section(
@@ -634,6 +671,53 @@ def _cards(numbers: dict, currency: str = "yuan") -> list:
         )
     )
     return cards
+
+
+@callback(Output("explore-intro-title", "children"), Input("explore-region", "value"))
+def intro_title(region):
+    """The introduction names the region the page shows."""
+    from dashboard.components import region_label
+
+    return (
+        f"What if {region_label(state.clean_region(region))} invests in its digital economy, "
+        "government and society?"
+    )
+
+
+@callback(
+    Output({"type": LEVER, "key": ALL}, "value", allow_duplicate=True),
+    *[Output(pick, "value") for pick in PICKS],
+    Output("explore-story", "children"),
+    Output("explore-story-step", "data"),
+    Input("explore-story-start", "n_clicks"),
+    Input("explore-story-back", "n_clicks"),
+    Input("explore-story-next", "n_clicks"),
+    State("explore-story-step", "data"),
+    State({"type": LEVER, "key": ALL}, "id"),
+    prevent_initial_call=True,
+)
+def story(_start, _back, _next, step, ids):
+    """Click through the guided story: each step sets the levers and charts and says why."""
+    steps = load_story()
+    valid = isinstance(step, int) and not isinstance(step, bool) and 0 <= step < len(steps)
+    current = step if valid else None
+    trigger = ctx.triggered_id
+    if trigger == "explore-story-start" or current is None:
+        index = 0
+    elif trigger == "explore-story-next":
+        index = min(current + 1, len(steps) - 1)
+    elif trigger == "explore-story-back":
+        index = max(current - 1, 0)
+    else:
+        raise PreventUpdate
+    chosen = steps[index]
+    levers = {**load_levers().defaults(), **chosen.levers}
+    panel = [
+        html.Strong(f"Step {index + 1} of {len(steps)}: {chosen.title}. "),
+        html.Span(chosen.text),
+        html.Div(["Look at: ", chosen.look_at], className="look-at"),
+    ]
+    return _slider_values(levers, ids), *chosen.charts, panel, index
 
 
 @callback(

@@ -755,3 +755,27 @@ def test_assumptions_are_folded_apart_from_the_policy_levers(driver, server_url)
     open_page(driver, server_url + "/?link_society_economy=0")
     wait_lever(driver, "link_society_economy", "0")
     assert lever_thumb(driver, "link_society_economy").is_displayed()  # opened by the link
+
+
+def test_a_facilitator_clicks_through_the_guided_story(driver, server_url):
+    open_page(driver, server_url + "/")
+    title = wait_until(driver, "return document.getElementById('explore-intro-title').textContent")
+    assert title.startswith("What if China (national) invests")
+    driver.find_element(By.ID, "explore-story-start").click()
+    text = wait_until(driver, "return document.getElementById('explore-story').textContent")
+    assert text.startswith("Step 1 of 5: Three main lines")
+    wait_lever(driver, "public_investment", "6")
+    for _ in range(4):
+        driver.find_element(By.ID, "explore-story-next").click()
+    wait_until(
+        driver,
+        "return document.getElementById('explore-story').textContent.startsWith('Step 5 of 5')",
+    )
+    wait_lever(driver, "demonstration_projects", "200")
+    wait_until(
+        driver,
+        "const g = document.querySelector('#explore-chart-3 .js-plotly-plot');"
+        "return g && g.layout.title.text === 'Industrial digitalization';",
+    )
+    wait_until(driver, "return window.location.search.includes('demonstration_projects=200')")
+    assert severe_logs(driver) == []

@@ -674,3 +674,47 @@ def test_policy_levers_and_assumptions_are_apart_in_plain_words():
         assert not load_scenario(name).title.startswith("Knockout"), name
     _, message, _ = apply("explore-preset.value", preset="government-led")
     assert load_scenario("government-led").description in message
+
+
+def test_the_guided_story_steps_set_levers_and_charts_and_say_what_to_look_at():
+    from dashboard.story import load_story
+
+    steps = load_story()
+    assert len(steps) == 5
+    assert [s.title for s in steps][-1] == "The paper's two recommendations"
+    values, *rest = triggered(
+        explore.story, "explore-story-start.n_clicks", 1, None, None, None, IDS
+    )
+    picks, panel, step = rest[: explore.CHARTS], rest[-2], rest[-1]
+    assert step == 0 and values[KEYS.index("public_investment")] == 6.0
+    assert picks == list(steps[0].charts)
+    assert panel[0].children.startswith("Step 1 of 5: Three main lines")
+    index = 0
+    for expected in (1, 2, 3, 4, 4):  # Next stops at the last step
+        values, *rest = triggered(
+            explore.story, "explore-story-next.n_clicks", 1, None, 1, index, IDS
+        )
+        index = rest[-1]
+        assert index == expected
+    assert values[KEYS.index("demonstration_projects")] == 200.0
+    assert rest[explore.CHARTS - 1] == "industrial_digitalization"
+    values, *rest = triggered(explore.story, "explore-story-back.n_clicks", None, 1, None, 4, IDS)
+    assert rest[-1] == 3 and rest[explore.CHARTS - 1] == "digital_unit_cost"
+    for junk in ("x", True, [2], 99.5, 99, -3):  # a junk step starts the story over
+        assert triggered(explore.story, "explore-story-next.n_clicks", 1, 1, 1, junk, IDS)[-1] == 0
+        assert triggered(explore.story, "explore-story-back.n_clicks", 1, 1, 1, junk, IDS)[-1] == 0
+    assert explore.intro_title("deu").startswith("What if Germany invests")
+    assert explore.intro_title("../x").startswith("What if China (national) invests")
+
+
+def test_the_facilitators_guide_names_presets_and_pages_that_exist():
+    import re
+    from pathlib import Path
+
+    from flywheel.scenarios import load_scenario, preset_names
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "facilitator.md").read_text()
+    titles = {load_scenario(name).title for name in preset_names()}
+    named = re.findall(r"^\| [A-E] \| (.+?) \|", guide, re.M)
+    assert len(named) == 5 and set(named) <= titles
+    assert "45-minute" in guide and "Guided story" in guide
