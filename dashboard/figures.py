@@ -13,6 +13,7 @@ from functools import lru_cache
 from dash import Patch
 
 from flywheel import RunResult
+from flywheel.results import in_currency
 
 BASE_STYLE = {"color": "#8a8a8a", "dash": "dash", "width": 2}
 SCENARIO_STYLE = {"color": "#1f5fbf", "width": 3}
@@ -31,14 +32,14 @@ TRAJECTORIES = (
     (
         "Digital Government Capability",
         "Digital government capability",
-        "index 0-1 (like the UN EGDI)",
+        "index 0-1",
         1,
     ),
     ("Digital Society Adoption", "Digital society adoption", "% of people online", 100),
     (
         "Industrial Digitalization",
         "Industrial digitalization",
-        "% of traditional industry transformed",
+        "% of industry transformed",
         100,
     ),
     ("GDP per capita", "GDP per person", "thousand yuan, current prices", 1),
@@ -124,6 +125,7 @@ def _layout(title: str, unit: str) -> dict:
         "font": {"size": 13},
         "legend": {"orientation": "h", "y": -0.18},
         "hovermode": "x unified",
+        "modebar": {"orientation": "v"},  # on the right edge, never over the title
         "template": "plotly_white",
     }
 
@@ -374,9 +376,10 @@ def tornado_figure(table, title: str, unit: str, scale: float = 1.0, top: int = 
             "barmode": "overlay",
             "xaxis": {"title": {"text": f"change from the scenario's value ({unit})"}},
             "yaxis": {"automargin": True},
-            "margin": {"l": 10, "r": 20, "t": 48, "b": 48},
+            "margin": {"l": 10, "r": 20, "t": 48, "b": 100},
             "font": {"size": 13},
-            "legend": {"orientation": "h", "y": -0.15},
+            # below the axis title, whatever the width (the title may wrap on a phone)
+            "legend": {"orientation": "h", "y": -0.22, "yanchor": "top"},
             "template": "plotly_white",
         },
     }
@@ -479,11 +482,14 @@ def cost_figure(result: RunResult, year: int, curves) -> dict:
             "xaxis": {
                 "domain": [0, 0.45],
                 "type": "log",
-                "title": {"text": "digital output (2005 = 1, log scale)"},
+                # full numbers at each power of ten, not plotly's bare "2 5" between them
+                "dtick": 1,
+                "tickformat": "~g",
+                "title": {"text": "digital output (log)"},
             },
             "xaxis2": {
                 "domain": [0.55, 1],
-                "title": {"text": "traditional scale (efficient scale = 1)"},
+                "title": {"text": "traditional scale"},
             },
             "yaxis": {"title": {"text": "cost per yuan of output"}, "rangemode": "tozero"},
             "yaxis2": {
@@ -492,6 +498,9 @@ def cost_figure(result: RunResult, year: int, curves) -> dict:
                 "title": {"text": "marginal cost (index)"},
             },
             "hovermode": "closest",
+            # the legend below the axis titles, not on them
+            "legend": {"orientation": "h", "y": -0.4, "yanchor": "top"},
+            "margin": {"l": 60, "r": 16, "t": 48, "b": 130},
         }
     )
     return {"data": data, "layout": layout}
@@ -665,7 +674,7 @@ def small_multiples(result: RunResult, base: RunResult) -> dict:
         },
     )
     years = [int(year) for year in result.frame.index]
-    for index, (variable, title, _unit, scale) in enumerate(lines, start=1):
+    for index, (variable, title, unit, scale) in enumerate(lines, start=1):
         axis = "" if index == 1 else str(index)
         for name, run_, style in (
             ("Baseline", base, BASE_STYLE),
@@ -698,7 +707,7 @@ def small_multiples(result: RunResult, base: RunResult) -> dict:
                 "yref": "paper",
                 "x": 0,
                 "y": top,
-                "text": f"<b>{title}</b>",
+                "text": f"<b>{title}</b> ({in_currency(unit, result.currency)})",
                 "showarrow": False,
                 "xanchor": "left",
                 "yanchor": "bottom",

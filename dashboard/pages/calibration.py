@@ -74,6 +74,7 @@ def _chart(row):
             "template": "plotly_white",
             "margin": {"l": 50, "r": 10, "t": 48, "b": 36},
             "legend": {"orientation": "h", "y": -0.2},
+            "modebar": {"orientation": "v"},  # on the right edge, never over the title
         },
     }
     return graph(f"calibration-{series.name}", 320, figure=figure)

@@ -49,10 +49,10 @@ CARD_FORMATS = {
         "{:.1f} %",
         "{:+.1f} pts",
     ),
-    "Digital Government Capability": ("Digital government", 1, "{:.3f}", "{:+.3f}"),
+    "Digital Government Capability": ("Digital government (index 0-1)", 1, "{:.3f}", "{:+.3f}"),
     "Digital Society Adoption": ("People online", 100, "{:.1f} %", "{:+.1f} pts"),
     "GDP per capita": ("GDP per person", 1, "{:,.0f} k yuan", "{:+,.0f} k"),
-    "Regional development index": ("Development index", 1, "{:.3f}", "{:+.3f}"),
+    "Regional development index": ("Development index (0-1)", 1, "{:.3f}", "{:+.3f}"),
 }
 
 
@@ -352,6 +352,12 @@ def layout(**query):
                         className="cost secondary",
                         children=[
                             graph("explore-cost", 380, "graph cost-graph"),
+                            html.P(
+                                "Left: digital cost per unit and marginal cost against digital "
+                                "output (2005 = 1, log scale). Right: traditional marginal cost "
+                                "against scale (1 = the efficient scale).",
+                                className="note",
+                            ),
                             html.Label("Operating point in year", htmlFor="explore-cost-year"),
                             dcc.Slider(
                                 id="explore-cost-year",
@@ -531,7 +537,9 @@ def update(request, compare, cost_year, show_bands, region, *rest):
     changed = state.changed_levers(levers)
     bands = {}
     bands_on = isinstance(show_bands, list) and "on" in show_bands
-    if bands_on and final:
+    # a whole picture always has its bands (later partial updates count on their traces);
+    # a partial one while a drag goes on has none
+    if bands_on and (final or not patch):
         result, scenario_bands = runs.run_with_bands(changed, variables, region)
         bands = {
             "Baseline": runs.bands({}, variables, region),

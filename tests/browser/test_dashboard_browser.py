@@ -779,3 +779,65 @@ def test_a_facilitator_clicks_through_the_guided_story(driver, server_url):
     )
     wait_until(driver, "return window.location.search.includes('demonstration_projects=200')")
     assert severe_logs(driver) == []
+
+
+#: Pairs of chart parts that overlap, on every chart of the page (title, axis titles,
+#: legend, toolbar), and cards whose text runs over their edge.
+OVERLAPS = r"""
+function box(e) { const r = e.getBoundingClientRect(); return r.width && r.height ? r : null; }
+function meet(a, b) { return a && b && a.left < b.right - 1 && b.left < a.right - 1
+  && a.top < b.bottom - 1 && b.top < a.bottom - 1; }
+const found = [];
+for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+  if (gd.offsetParent === null) continue;
+  const id = (gd.closest('[id]') || {}).id;
+  const parts = {
+    title: gd.querySelector('.gtitle'),
+    ytitle: gd.querySelector('.ytitle'),
+    xtitle: gd.querySelector('.xtitle'),
+    x2title: gd.querySelector('.x2title'),
+    legend: gd.querySelector('.legend'),
+    toolbar: gd.querySelector('.modebar'),
+  };
+  const names = Object.keys(parts);
+  for (let i = 0; i < names.length; i++) for (let j = i + 1; j < names.length; j++) {
+    const a = parts[names[i]] && box(parts[names[i]]), b = parts[names[j]] && box(parts[names[j]]);
+    if (meet(a, b)) found.push(`${id}: ${names[i]} on ${names[j]}`);
+  }
+}
+for (const card of document.querySelectorAll('.card')) {
+  if (card.offsetParent !== null && card.scrollWidth > card.clientWidth + 1) {
+    found.push('card runs over: ' + card.textContent.slice(0, 40));
+  }
+}
+return found;
+"""
+
+
+@pytest.mark.parametrize("size", [(1500, 1000), (1280, 720), (390, 844)])
+def test_no_chart_part_sits_on_another_at_three_sizes(server_url, size, tmp_path):
+    browser = new_driver()
+    try:
+        width, height = size
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 700},
+        )
+        for path, chart in (
+            ("/?public_investment=8", "explore-chart-0"),
+            ("/calibration", "calibration-egdi"),
+            ("/flywheel", "flywheel-charts"),
+            ("/matters", "matters-tornado"),
+        ):
+            open_page(browser, server_url + path, chart)
+            time.sleep(1.0)
+            # show the toolbars as a hovering user sees them
+            browser.execute_script(
+                "document.querySelectorAll('.modebar-container').forEach(m => "
+                "m.style.setProperty('opacity', '1'));"
+                "document.querySelectorAll('.modebar').forEach(m => m.style.opacity = 1);"
+            )
+            browser.save_screenshot(str(tmp_path / f"{path.strip('/?') or 'explore'}-{width}.png"))
+            assert browser.execute_script(OVERLAPS) == [], (path, size)
+    finally:
+        browser.quit()

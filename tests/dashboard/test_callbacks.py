@@ -718,3 +718,31 @@ def test_the_facilitators_guide_names_presets_and_pages_that_exist():
     named = re.findall(r"^\| [A-E] \| (.+?) \|", guide, re.M)
     assert len(named) == 5 and set(named) <= titles
     assert "45-minute" in guide and "Guided story" in guide
+
+
+def test_a_whole_picture_always_carries_its_bands():
+    """Later partial updates write to the band traces: a full redraw must have them."""
+    request = {"values": DEFAULTS, "n": 3, "final": False, "fresh": False}
+    output = triggered(
+        explore.update,
+        "explore-pick-0.value",
+        request,
+        [],
+        2035,
+        ["on"],
+        "china",
+        *PICKS,
+        None,
+        False,
+        IDS,
+        {},
+    )
+    names = [trace["name"] for trace in output[0]["data"]]
+    assert names[:6] == [
+        "Baseline",
+        "This scenario",
+        "Baseline: 5 %",
+        "Baseline: 5-95 % range",
+        "This scenario: 5 %",
+        "This scenario: 5-95 % range",
+    ]
