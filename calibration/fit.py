@@ -574,12 +574,23 @@ def calibrate(
             )
         ]
         first = result
-        result = _fit_once(
-            series, kept, fixed={**(fixed or {}), **{k: v for k, (v, _) in held.items()}}, **run
+        # a constant the data cannot see stays where it started: when every held constant
+        # already sits at its held value, fitting the others again would change nothing
+        unmoved = all(
+            abs(first.params[p.name] - held[p.name][0]) <= 1e-9 * (p.high - p.low)
+            for p in unidentified
         )
+        if not unmoved:
+            fixed_held = {**(fixed or {}), **{k: v for k, (v, _) in held.items()}}
+            result = _fit_once(series, kept, fixed=fixed_held, **run)
+            result.evaluations += first.evaluations
+            result.seconds += first.seconds
+        else:
+            result.std_errors = {
+                name: (math.nan if name in held else value)
+                for name, value in first.std_errors.items()
+            }
         result.fixed = dict(fixed or {})
-        result.evaluations += first.evaluations
-        result.seconds += first.seconds
         result.held = {
             name: {"value": value, "basis": basis} for name, (value, basis) in held.items()
         }
