@@ -73,6 +73,18 @@ def cell_number(text: str, where: str, column: str) -> float:
     return number
 
 
+def read_utf8(path: Path) -> str:
+    """A user's text file (at most ``MAX_BYTES``), or a ``DataError`` naming the bad line."""
+    if path.stat().st_size > MAX_BYTES:
+        raise DataError(f"{path}: the file is larger than {MAX_BYTES // 1_000_000} MB")
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise DataError(f"{path}, line {line}: not UTF-8 text (save the file as UTF-8)") from None
+
+
 def read_observations(
     path: str | Path,
     value_range: tuple[float | None, float | None] = (None, None),
@@ -113,16 +125,9 @@ def read_observations(
     label = str(path)
     if not path.is_file():
         raise DataError(f"{label}: no such file")
-    size = path.stat().st_size
-    if size == 0:
+    if path.stat().st_size == 0:
         raise DataError(f"{label}: the file is empty")
-    if size > MAX_BYTES:
-        raise DataError(f"{label}: the file is larger than {MAX_BYTES // 1_000_000} MB")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = path.read_bytes()[: error.start].count(b"\n") + 1
-        raise DataError(f"{label}, line {line}: not UTF-8 text (save the file as UTF-8)") from None
+    text = read_utf8(path)
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if not header or not any(cell.strip() for cell in header):

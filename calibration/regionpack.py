@@ -25,7 +25,7 @@ import frictionless
 import pandas as pd
 
 from calibration.country import CURRENCIES, RegionData
-from calibration.loader import HORIZON, MAX_BYTES, DataError, cell_number
+from calibration.loader import HORIZON, DataError, cell_number, read_utf8
 from calibration.series import DATA_DIR
 from flywheel.errors import InputError
 from flywheel.files import write_text
@@ -222,12 +222,7 @@ def _descriptor(folder: Path) -> dict:
             f"{path}: no such file (a region folder is described by one; write a new folder "
             f"with: flywheel region template DIR)"
         )
-    if path.stat().st_size > MAX_BYTES:
-        raise DataError(f"{path}: larger than {MAX_BYTES // 1_000_000} MB")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not UTF-8 text (save the file as UTF-8)") from None
+    text = read_utf8(path)
     try:
         data = parse_json(text, str(path))
     except InputError as error:
@@ -272,14 +267,7 @@ def _resource_facts(path: Path, data: dict) -> dict[str, dict]:
 
 def _header(path: Path) -> tuple[str, ...] | None:
     """The CSV's columns (``None`` for a file with no data rows: a series not given)."""
-    if path.stat().st_size > MAX_BYTES:
-        raise DataError(f"{path}: the file is larger than {MAX_BYTES // 1_000_000} MB")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = path.read_bytes()[: error.start].count(b"\n") + 1
-        raise DataError(f"{path}, line {line}: not UTF-8 text (save the file as UTF-8)") from None
-    rows = [row for row in csv.reader(io.StringIO(text))]
+    rows = list(csv.reader(io.StringIO(read_utf8(path))))
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise DataError(f"{path}, line 1: no header; expected columns year,value,source")
     header = tuple(cell.strip() for cell in rows[0])

@@ -192,7 +192,8 @@ def model_version() -> str:
 def clean_picks(picks: object) -> list[str]:
     """The Explore charts' variables (python names), any junk replaced by the default.
 
-    >>> clean_picks(["gdp", None]) == list(default_picks())
+    >>> from dashboard.figures import default_picks
+    >>> clean_picks(["no such output", None]) == list(default_picks())
     True
     """
     from dashboard.figures import chart_menu, default_picks
