@@ -20,6 +20,13 @@ DEFAULTS = [load_levers().get(key).default for key in KEYS]
 PICKS = list(figures.default_picks())
 
 
+def update_as(trigger, request):
+    """Explore's update as the browser fires it (bands on, China, the default charts)."""
+    return triggered(
+        explore.update, trigger, request, [], 2035, ["on"], "china", *PICKS, None, False, IDS, {}
+    )
+
+
 def values_with(**changes):
     return [changes.get(key, default) for key, default in zip(KEYS, DEFAULTS, strict=True)]
 
@@ -509,20 +516,7 @@ def test_csv_download_is_of_the_chosen_region_in_its_money():
 def test_a_move_while_dragging_patches_the_scenario_line_only():
     values = values_with(public_investment=9.0)
     request = {"values": values, "n": 5, "final": False, "fresh": False}
-    output = triggered(
-        explore.update,
-        "explore-request.data",
-        request,
-        [],
-        2035,
-        ["on"],
-        "china",
-        *PICKS,
-        None,
-        False,
-        IDS,
-        {},
-    )
+    output = update_as("explore-request.data", request)
     operations = output[0].to_plotly_json()["operations"]
     locations = {tuple(op["location"]) for op in operations}
     assert ("data", 1, "y") in locations  # the scenario's line
@@ -538,38 +532,12 @@ def test_a_move_while_dragging_patches_the_scenario_line_only():
     assert line["params"]["value"] == pytest.approx(full[0]["data"][1]["y"])
     assert output[-2] == 5  # explore-done: the request answered
     # the final request of a drag brings the band back, for the same values
-    final = triggered(
-        explore.update,
-        "explore-request.data",
-        {**request, "final": True},
-        [],
-        2035,
-        ["on"],
-        "china",
-        *PICKS,
-        None,
-        False,
-        IDS,
-        {},
-    )
+    final = update_as("explore-request.data", {**request, "final": True})
     operations = final[0].to_plotly_json()["operations"]
     band = next(op for op in operations if tuple(op["location"]) == ("data", 5, "y"))
     assert band["params"]["value"] == pytest.approx(full[0]["data"][5]["y"])
     # a page's first request draws everything
-    fresh = triggered(
-        explore.update,
-        "explore-request.data",
-        {**request, "fresh": True},
-        [],
-        2035,
-        ["on"],
-        "china",
-        *PICKS,
-        None,
-        False,
-        IDS,
-        {},
-    )
+    fresh = update_as("explore-request.data", {**request, "fresh": True})
     assert isinstance(fresh[0], dict) and fresh[0]["data"][0]["name"] == "Baseline"
 
 
@@ -723,20 +691,7 @@ def test_the_facilitators_guide_names_presets_and_pages_that_exist():
 def test_a_whole_picture_always_carries_its_bands():
     """Later partial updates write to the band traces: a full redraw must have them."""
     request = {"values": DEFAULTS, "n": 3, "final": False, "fresh": False}
-    output = triggered(
-        explore.update,
-        "explore-pick-0.value",
-        request,
-        [],
-        2035,
-        ["on"],
-        "china",
-        *PICKS,
-        None,
-        False,
-        IDS,
-        {},
-    )
+    output = update_as("explore-pick-0.value", request)
     names = [trace["name"] for trace in output[0]["data"]]
     assert names[:6] == [
         "Baseline",
