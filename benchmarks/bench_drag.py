@@ -35,6 +35,7 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.browser helpers
 
+from benchmarks.bench_dashboard import percentile  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
 from tests.browser.conftest import new_driver, open_page, wait_until  # noqa: E402
 
@@ -70,11 +71,6 @@ new MutationObserver(() => {
   rec.pending = {value: levers[arguments[1]], done: new Set()};
 }).observe(marker, {childList: true, characterData: true, subtree: true});
 """
-
-
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def drag(driver, thumb_selector, moves: int, interval_ms: float, direction: int) -> dict:

@@ -160,7 +160,10 @@ def check_iso3(text: str) -> str:
     return code
 
 
-def _series_of(file: str, iso3: str, name: str, value_range=(0, None)) -> pd.Series | None:
+def bundled_series(
+    file: str, iso3: str, value_range=(0, None), name: str | None = None
+) -> pd.Series | None:
+    """One country's series from a bundled all-country file (None when it has none)."""
     try:
         return read_observations(DATA_DIR / file, value_range, iso3, name).values
     except DataError:
@@ -218,10 +221,10 @@ def bundled_data(iso3: str) -> RegionData:
         fewer than 5 EGDI surveys or 10 years of internet use.
     """
     iso3 = check_iso3(iso3)
-    egdi = _series_of("all_countries_egdi.csv", iso3, "egdi", (0, 1))
-    internet = _series_of("all_countries_internet_users.csv", iso3, "internet_users", (0, 100))
-    population = _series_of("all_countries_population.csv", iso3, "population")
-    usd = _series_of("all_countries_gdp_usd.csv", iso3, "gdp_usd")
+    egdi = bundled_series("all_countries_egdi.csv", iso3, (0, 1), "egdi")
+    internet = bundled_series("all_countries_internet_users.csv", iso3, (0, 100), "internet_users")
+    population = bundled_series("all_countries_population.csv", iso3, name="population")
+    usd = bundled_series("all_countries_gdp_usd.csv", iso3, name="gdp_usd")
     if egdi is None and internet is None and population is None:
         raise InputError(
             f"--region {iso3}: no country with this code in the bundled data "
@@ -242,11 +245,14 @@ def bundled_data(iso3: str) -> RegionData:
         )
     if population is None or 2005 not in population.index or usd is None or 2005 not in usd.index:
         raise InputError(f"--region {iso3}: no World Bank population and GDP for 2005")
-    lcu = _series_of("selected_countries_gdp_lcu.csv", iso3, "gdp_lcu")
+    lcu = bundled_series("selected_countries_gdp_lcu.csv", iso3, name="gdp_lcu")
     if lcu is not None and 2005 not in lcu.index:
         lcu = None
-    deflator = _series_of(
-        "all_countries_gdp_deflator_inflation.csv", iso3, "deflator", (-100, None)
+    # the deflator converts money in the country's own currency: without it, not needed
+    deflator = (
+        bundled_series("all_countries_gdp_deflator_inflation.csv", iso3, (-100, None), "deflator")
+        if lcu is not None
+        else None
     )
     paths = {
         "egdi": "all_countries_egdi.csv",
@@ -310,30 +316,36 @@ def setup(data: RegionData) -> Region:
             error=0.02,
         ),
     ]
-    if data.fit_usd:
-        series.append(
-            _series(
-                "gdp_per_person_usd",
-                f"GDP per person in current US dollars, {data.title}",
-                "GDP per person in US dollars",
-                1.0,
-                (data.gdp_usd / data.population).dropna(),
-                data.paths.get("gdp_per_person_usd", ""),
-                error=0.1,
-            )
+    # money: per person in US dollars when the region brought its own dollar series,
+    # else in its own currency
+    name, label, variable, scale, gdp = (
+        (
+            "gdp_per_person_usd",
+            "in current US dollars",
+            "GDP per person in US dollars",
+            1.0,
+            data.gdp_usd,
         )
-    else:
-        series.append(
-            _series(
-                "gdp_per_person_local",
-                f"GDP per person at current prices ({data.currency}), {data.title}",
-                "GDP per capita",
-                1000.0,
-                (data.gdp_local / data.population).dropna(),
-                data.paths.get("gdp_per_person_local", ""),
-                error=0.1,
-            )
+        if data.fit_usd
+        else (
+            "gdp_per_person_local",
+            f"at current prices ({data.currency})",
+            "GDP per capita",
+            1000.0,
+            data.gdp_local,
         )
+    )
+    series.append(
+        _series(
+            name,
+            f"GDP per person {label}, {data.title}",
+            variable,
+            scale,
+            (gdp / data.population).dropna(),
+            data.paths.get(name, ""),
+            error=0.1,
+        )
+    )
     params = _params(data.internet, data.population, "GDP deflator growth" not in fixed)
     if data.digital_share is not None:
         series.append(
@@ -358,7 +370,7 @@ def setup(data: RegionData) -> Region:
 
 
 def _series(name, label, variable, scale, values, path, error=0.05) -> Series:
-    observations = Observations(name, values.astype(float), "", str(DATA_DIR / path))
+    observations = Observations(name, values.astype(float), "", path)
     return Series(name, label, variable, scale, 1.0, observations, error=error)
 
 

@@ -259,10 +259,7 @@ class CalibrationResult:
                 "statistics": self.statistics,
                 "observations": {
                     s.name: {
-                        "label": s.label,
-                        "variable": s.variable,
-                        "years": [int(y) for y in s.observations.values.index],
-                        "values": s.observations.values.tolist(),
+                        **s.to_document(),
                         "model": s.model_values(self.frame)
                         .loc[s.observations.values.index]
                         .tolist(),
@@ -528,10 +525,10 @@ def calibrate(
         Relative tolerance on the cost, the step and the gradient (scipy's ftol, xtol, gtol).
 
     Before the fit, each series must have enough observations spread over enough years
-    (:func:`data_spread`) and the observations must outnumber the constants. After it, a
-    constant the data cannot identify (standard error infinite or above half its range)
-    is held at its prior, or its starting value when it has none, the others are fitted
-    again, and ``held`` and ``warnings`` say so.
+    (:func:`data_spread`) and the observations must outnumber the constants. After it,
+    constants the data cannot identify are held (see :func:`_unidentified`): at their
+    prior, or their starting value when they have none; the others are fitted again
+    unless holding moved nothing, and ``held`` and ``warnings`` say so.
 
     Examples
     --------
@@ -566,13 +563,6 @@ def calibrate(
     unidentified = _unidentified(result, params) if result.success else []
     if unidentified and len(unidentified) < len(params):
         held = {p.name: _held_value(p) for p in unidentified}
-        # the others start from where the first fit ended
-        kept = [
-            replace(p, initial=first_estimate)
-            for p, first_estimate in (
-                (p, result.params[p.name]) for p in params if p.name not in held
-            )
-        ]
         first = result
         # a constant the data cannot see stays where it started: when every held constant
         # already sits at its held value, fitting the others again would change nothing
@@ -581,15 +571,12 @@ def calibrate(
             for p in unidentified
         )
         if not unmoved:
+            # the others start from where the first fit ended
+            kept = [replace(p, initial=first.params[p.name]) for p in params if p.name not in held]
             fixed_held = {**(fixed or {}), **{k: v for k, (v, _) in held.items()}}
             result = _fit_once(series, kept, fixed=fixed_held, **run)
             result.evaluations += first.evaluations
             result.seconds += first.seconds
-        else:
-            result.std_errors = {
-                name: (math.nan if name in held else value)
-                for name, value in first.std_errors.items()
-            }
         result.fixed = dict(fixed or {})
         result.held = {
             name: {"value": value, "basis": basis} for name, (value, basis) in held.items()
@@ -599,7 +586,10 @@ def calibrate(
         }
         result.initial = {p.name: p.initial for p in params}
         result.bounds = {p.name: (p.low, p.high) for p in params}
-        result.std_errors = {p.name: result.std_errors.get(p.name, math.nan) for p in params}
+        result.std_errors = {  # a held constant has no standard error
+            p.name: math.nan if p.name in held else result.std_errors.get(p.name, math.nan)
+            for p in params
+        }
         result.warnings = [
             f"'{name}' is not identified by these data (standard error "
             f"{_sd_text(first.std_errors[name])}, range {p_range}): held at {basis}"

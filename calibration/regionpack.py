@@ -17,18 +17,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import frictionless
 import pandas as pd
 
-from calibration.country import CURRENCIES, RegionData
+from calibration.country import CURRENCIES, RegionData, bundled_series
 from calibration.loader import HORIZON, DataError, cell_number, read_utf8
-from calibration.series import DATA_DIR
 from flywheel.errors import InputError
-from flywheel.files import write_text
+from flywheel.files import slug, write_text
 from flywheel.jsontext import parse_json
 
 DESCRIPTOR = "datapackage.json"
@@ -121,18 +119,6 @@ SPECS = (
     ),
 )
 SPEC = {spec.name: spec for spec in SPECS}
-
-
-def slug(text: str) -> str:
-    """A region's file name from its display name ("Zhejiang" -> "zhejiang").
-
-    >>> slug("Île-de-France"), slug("Zhejiang Province")
-    ('ile-de-france', 'zhejiang-province')
-    """
-    import unicodedata
-
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:40]
 
 
 def _schema(spec: Spec, unit: str, columns: tuple[str, ...]) -> dict:
@@ -234,8 +220,8 @@ def _descriptor(folder: Path) -> dict:
     return data
 
 
-def _resource_facts(path: Path, data: dict) -> dict[str, dict]:
-    """Each named resource's file and unit, checked against the known series."""
+def _resource_units(path: Path, data: dict) -> dict[str, str]:
+    """Each named resource's unit, its file and name checked against the known series."""
     found = {}
     for number, resource in enumerate(data["resources"], start=1):
         where = f"{path}, resource {number}"
@@ -261,7 +247,7 @@ def _resource_facts(path: Path, data: dict) -> dict[str, dict]:
             raise DataError(
                 f"{where}: unit {str(unit)[:40]!r} is not one of: {', '.join(spec.units)}"
             )
-        found[name] = {"unit": unit, "sources": resource.get("sources") or []}
+        found[name] = unit
     return found
 
 
@@ -289,7 +275,8 @@ def _message(path: Path, error, spec: Spec, unit: str) -> str:
     cell = str(getattr(error, "cell", ""))
     kind = error.type
     if kind == "type-error" and column == "value":
-        cell_number(cell, where, column)  # raises the loader's own explanation
+        cell_number(cell, where, column)  # raises the loader's own explanation, if it has one
+        return f"{where}, column 'value': {cell[:40]!r} is not a number"
     if kind == "type-error":
         return f"{where}, column '{column}': {cell[:40]!r} is not a whole year"
     if kind == "constraint-error":
@@ -360,7 +347,7 @@ def read_region(folder: str | Path, name: str | None = None) -> RegionData:
     folder = Path(folder)
     descriptor = _descriptor(folder)
     path = folder / DESCRIPTOR
-    facts = _resource_facts(path, descriptor)
+    units = _resource_units(path, descriptor)
     region = descriptor.get("region") if isinstance(descriptor.get("region"), dict) else {}
     title = name or str(descriptor.get("title") or "").strip() or folder.resolve().name
     code = slug(title)
@@ -371,8 +358,8 @@ def read_region(folder: str | Path, name: str | None = None) -> RegionData:
     series: dict[str, pd.Series] = {}
     for spec in SPECS:
         file = folder / spec.file
-        fact = facts.get(spec.name)
-        if fact is None or not file.is_file():
+        unit = units.get(spec.name)
+        if unit is None or not file.is_file():
             if spec.required:
                 why = "not listed in datapackage.json" if file.exists() else "no such file"
                 raise DataError(f"{file}: {why} ({spec.title}, required)")
@@ -382,7 +369,7 @@ def read_region(folder: str | Path, name: str | None = None) -> RegionData:
             if spec.required:
                 raise DataError(f"{file}: no observations ({spec.title} is required)")
             continue
-        values = _validated(folder, spec, fact["unit"], columns)
+        values = _validated(folder, spec, unit, columns)
         if spec.needs_2005 and 2005 not in values.index:
             raise DataError(
                 f"{file}: no value for 2005 (the model starts in 2005 and takes the region's "
@@ -419,7 +406,7 @@ def read_region(folder: str | Path, name: str | None = None) -> RegionData:
         )
     deflator = series.get("gdp_deflator")
     if deflator is None and country:
-        deflator = _bundled("all_countries_gdp_deflator_inflation.csv", country, (-100, None))
+        deflator = bundled_series("all_countries_gdp_deflator_inflation.csv", country, (-100, None))
         notes.append(f"GDP deflator borrowed from {country} (no deflator in the folder)")
     return RegionData(
         code=code,
@@ -445,19 +432,10 @@ def read_region(folder: str | Path, name: str | None = None) -> RegionData:
     )
 
 
-def _bundled(file: str, iso3: str, value_range) -> pd.Series | None:
-    from calibration.loader import read_observations
-
-    try:
-        return read_observations(DATA_DIR / file, value_range, iso3).values
-    except DataError:
-        return None
-
-
 def _dollars_per_unit(iso3: str) -> pd.Series:
     """US dollars per unit of a country's currency, year by year (GDP in USD / in LCU)."""
-    usd = _bundled("all_countries_gdp_usd.csv", iso3, (0, None))
-    lcu = _bundled("selected_countries_gdp_lcu.csv", iso3, (0, None))
+    usd = bundled_series("all_countries_gdp_usd.csv", iso3)
+    lcu = bundled_series("selected_countries_gdp_lcu.csv", iso3)
     if usd is None or lcu is None:
         raise DataError(f"{iso3}: no bundled GDP in US dollars and in local currency")
     return (usd / lcu).dropna()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import tomllib
 
 from calibration.loader import DataError, Observations, read_observations
@@ -28,6 +29,26 @@ class Series:
     observations: Observations
     relative: bool = False
     error: float = 0.05  # relative observation-and-model error (one standard deviation)
+
+    def to_document(self) -> dict:
+        """The series as a JSON object: label, model variable, scale, years and values."""
+        return {
+            "label": self.label,
+            "variable": self.variable,
+            "scale": self.scale,
+            "years": [int(y) for y in self.observations.values.index],
+            "values": [float(v) for v in self.observations.values],
+        }
+
+    @classmethod
+    def from_document(cls, name: str, item: dict, source: str) -> Series:
+        """The series written by :meth:`to_document` (a baseline file keeps them)."""
+        values = pd.Series(
+            [float(v) for v in item["values"]],
+            index=pd.Index([int(y) for y in item["years"]], name="year"),
+        )
+        observations = Observations(name, values, "", source)
+        return cls(name, item["label"], item["variable"], float(item["scale"]), 1.0, observations)
 
     def model_values(self, frame):
         """The model's values in the data's unit, at every year of the run.

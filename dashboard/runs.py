@@ -88,7 +88,6 @@ def cost_curves(region: str = DEFAULT_REGION) -> pd.Series:
     return simulate(variables=list(CURVE_VARIABLES), baseline=region).frame.iloc[0]
 
 
-@lru_cache(maxsize=1)
 @lru_cache(maxsize=32)
 def observed_series(region: str = DEFAULT_REGION) -> tuple:
     """The series a region's baseline was fitted to (calibration ``Series``), or none.
@@ -98,26 +97,14 @@ def observed_series(region: str = DEFAULT_REGION) -> tuple:
     file predates that, from the bundled all-country data.
     """
     from calibration.country import region as country
-    from calibration.loader import Observations
     from calibration.series import Series, load_series
 
     if region == DEFAULT_REGION:
         return tuple(load_series())
     stored = load_baseline(region).info.get("observations")
     if isinstance(stored, dict):
-        found = []
-        for name, item in stored.items():
-            values = pd.Series(
-                [float(v) for v in item["values"]],
-                index=pd.Index([int(y) for y in item["years"]], name="year"),
-            )
-            observations = Observations(name, values, "", "baseline file")
-            found.append(
-                Series(
-                    name, item["label"], item["variable"], float(item["scale"]), 1.0, observations
-                )
-            )
-        return tuple(found)
+        source = f"baseline {region}"
+        return tuple(Series.from_document(name, item, source) for name, item in stored.items())
     if len(region) == 3 and region.isalpha():
         try:
             return tuple(country(region).series)

@@ -16,9 +16,9 @@ from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
 
 from flywheel import InputError, Lever, LeverTable, load_levers
-from flywheel.baselines import baseline_names
+from flywheel.baselines import CALIBRATED_DIR, DEFAULT_BASELINE, baseline_names
 from flywheel.levers import parse_number
-from flywheel.paths import MODEL_FILE, MODELS_DIR
+from flywheel.paths import MODEL_FILE
 from flywheel.scenarios import MAX_SCENARIO_BYTES, parse_scenario
 
 MAX_QUERY_LENGTH = 4000
@@ -138,7 +138,7 @@ def changed_levers(levers: dict[str, float], table: LeverTable | None = None) ->
 
 
 #: The region a page shows when the address names none (the default baseline).
-DEFAULT_REGION = "china"
+DEFAULT_REGION = DEFAULT_BASELINE
 
 
 def regions() -> list[str]:
@@ -183,7 +183,7 @@ def model_version() -> str:
     that its numbers may differ.
     """
     digest = hashlib.sha256(MODEL_FILE.read_bytes())
-    default = MODELS_DIR / "calibrated" / f"{DEFAULT_REGION}.json"
+    default = CALIBRATED_DIR / f"{DEFAULT_REGION}.json"
     if default.is_file():
         digest.update(default.read_bytes())
     return digest.hexdigest()[:8]

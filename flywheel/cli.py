@@ -368,9 +368,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             "currency": setup.currency,
             "borrowed": setup.borrowed,
             "notes": setup.notes,
+            "title": setup.title,
+            # kept in the baseline: the dashboard draws the region's own data
+            "observations": {s.name: s.to_document() for s in setup.series},
         }
-        meta["title"] = setup.title
-        meta["observations"] = _observation_document(setup.series)
         title = (
             f"Calibration for {setup.title} (levels from its own data, money in {setup.currency})"
         )
@@ -442,20 +443,6 @@ def _region_setup(args: argparse.Namespace):
             )
         return setup(read_region(folders[0], args.name))
     return region(args.country) if args.country else None
-
-
-def _observation_document(series) -> dict:
-    """The observations a region was fitted to, kept in its baseline for the dashboard."""
-    return {
-        s.name: {
-            "label": s.label,
-            "variable": s.variable,
-            "scale": s.scale,
-            "years": [int(y) for y in s.observations.values.index],
-            "values": [float(v) for v in s.observations.values],
-        }
-        for s in series
-    }
 
 
 def cmd_region(args: argparse.Namespace) -> int:

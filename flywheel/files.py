@@ -9,8 +9,20 @@ place, never a truncated or empty one, and the error names the target path.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import unicodedata
 from pathlib import Path
+
+
+def slug(text: str) -> str:
+    """A file name made from a title: ASCII letters and digits joined by hyphens, <= 40.
+
+    >>> slug("Île-de-France"), slug("Zhejiang Province"), slug("政府")
+    ('ile-de-france', 'zhejiang-province', '')
+    """
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:40]
 
 
 def write_text(path: str | Path, text: str) -> Path:

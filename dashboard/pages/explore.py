@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 
 import dash
 import pandas as pd
@@ -25,6 +24,7 @@ from dashboard import figures, runs, state
 from dashboard.components import graph, region_selector, remember_region
 from dashboard.story import load_story
 from flywheel import InputError, load_levers
+from flywheel.files import slug
 from flywheel.results import in_currency
 from flywheel.scenarios import load_scenario, preset_names
 
@@ -379,6 +379,18 @@ def _slider_values(levers: dict[str, float], ids) -> list[float]:
     return [levers.get(item.get("key") if isinstance(item, dict) else None, 0.0) for item in ids]
 
 
+def _unchanged(ids) -> list:
+    """Every slider left as it is (one ``no_update`` per slider the page sent)."""
+    return [dash.no_update] * len(ids) if isinstance(ids, list) else []
+
+
+def _charts(picks) -> tuple[list[str], list[tuple], tuple[str, ...]]:
+    """The picked charts (junk replaced), their menu entries and their model variables."""
+    picks = state.clean_picks(picks)
+    chosen = [figures.chart_menu()[key] for key in picks]
+    return picks, chosen, tuple(variable for variable, *_ in chosen)
+
+
 @callback(
     Output({"type": LEVER, "key": ALL}, "value"),
     Output("explore-apply-message", "children"),
@@ -415,13 +427,13 @@ def apply_levers(search, preset, _reset, upload, filename, ids, values):
             return _slider_values(current, ids), f"Could not load the file: {error}", dash.no_update
     else:
         levers, messages = state.from_query(search)
+        messages += state.picks_from_query(search)[1]  # the charts are set by the layout
         if levers == current and not messages:
             raise PreventUpdate
         if messages:
             messages.insert(0, "From the link:")
         if levers == current:  # nothing to move, but say what was wrong with the link
-            unchanged = [dash.no_update] * len(ids) if isinstance(ids, list) else []
-            return unchanged, " ".join(messages), dash.no_update
+            return _unchanged(ids), " ".join(messages), dash.no_update
     return _slider_values(levers, ids), " ".join(messages), shown_preset
 
 
@@ -482,8 +494,7 @@ def typed(*args):
     value, problem = state.typed_value(lever, text, current[key])
     if problem:
         box_values[KEYS.index(key)] = f"{current[key]:g}"
-        unchanged = [dash.no_update] * len(ids) if isinstance(ids, list) else []
-        return unchanged, problem, *box_values
+        return _unchanged(ids), problem, *box_values
     if value == current[key]:
         raise PreventUpdate  # nothing typed (leaving the box after Enter, or untouched)
     current[key] = value
@@ -521,9 +532,7 @@ def update(request, compare, cost_year, show_bands, region, *rest):
     sliders' ids and the saved scenarios.
     """
     *picked, _switched, presenting, ids, saved = rest
-    picks = state.clean_picks(picked)
-    chosen = [figures.chart_menu()[key] for key in picks]
-    variables = tuple(variable for variable, *_ in chosen)
+    picks, chosen, variables = _charts(picked)
     values = request.get("values") if isinstance(request, dict) else request
     number = request.get("n") if isinstance(request, dict) else None
     done = number if isinstance(number, int) and not isinstance(number, bool) else None
@@ -859,11 +868,10 @@ def download(_csv, _json, levers, region=state.DEFAULT_REGION, name=None, preset
             title = load_scenario(preset).title
         title = title or "Scenario from the dashboard"
         content = json.dumps({"title": title, "levers": changed}, indent=2, ensure_ascii=False)
-        stem = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "scenario"
+        stem = slug(title) or "scenario"
         return {"content": content, "filename": f"flywheel-{stem}.json"}
     region = state.clean_region(region)
-    chosen = [figures.chart_menu()[key] for key in state.clean_picks(list(picks))]
-    variables = tuple(variable for variable, *_ in chosen)
+    _, chosen, variables = _charts(list(picks))
     table = plotted_table(
         runs.run(changed, region, variables), runs.baseline(region, variables), chosen
     )

@@ -148,6 +148,18 @@ def test_a_link_whose_values_are_all_invalid_says_so():
     assert "unknown lever 'warp'" in message and "99 is above 15; set to 15" in message
 
 
+def test_a_link_naming_unknown_charts_says_so():
+    values, message, _ = apply("explore-url.search", search="?charts=population,zz")
+    assert values == [no_update_value()] * len(IDS)
+    assert message == "From the link: The link names unknown charts (zz); default ones shown."
+
+
+def no_update_value():
+    from dash import no_update
+
+    return no_update
+
+
 def test_a_link_from_another_model_version_works_and_says_so():
     from dashboard import state
 
