@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -323,8 +324,13 @@ def _validated(folder: Path, spec: Spec, unit: str, columns: tuple[str, ...]) ->
             first = _message(path, errors[0], spec, unit)
             more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
             raise DataError(first + (more if len(errors) > 1 else ""))
+        rows = []
         with frictionless.Resource(descriptor, basepath=str(folder)) as table:
-            rows = [(row["year"], float(row["value"])) for row in table.row_stream]
+            for row in table.row_stream:
+                value = float(row["value"])
+                if not math.isfinite(value):  # the schema lets NaN and Infinity through
+                    cell_number(str(row.cells[1]), f"{path}, line {row.row_number}", "value")
+                rows.append((row["year"], value))
     except frictionless.FrictionlessException as error:
         raise DataError(f"{path}: {error.error.message}") from None
     years = [year for year, _ in rows]

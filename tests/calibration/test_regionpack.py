@@ -99,6 +99,16 @@ def _broken(tmp_path, file, text):
             'year,value,source\n2005,4800,x\n2006,"4,812",x\n',
             r"line 3, column 'value': '4,812' has a thousands separator; write 4812",
         ),
+        (  # frictionless reads Infinity as a number above any minimum; the model cannot use it
+            "population.csv",
+            "year,value,source\n2005,4800,x\n2006,Infinity,x\n",
+            r"population.csv, line 3, column 'value': 'Infinity' is not a finite number",
+        ),
+        (
+            "gdp_deflator_inflation.csv",
+            "year,value,source\n2005,2.1,x\n2006,1e400,x\n",
+            r"gdp_deflator_inflation.csv, line 3, column 'value': '1e400' is not a finite number",
+        ),
         (
             "population.csv",
             "year,value,source\n1999,4800,x\n2005,4800,x\n",
