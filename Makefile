@@ -17,9 +17,12 @@ run: $(VENV)/.installed
 	$(BIN)/flywheel run
 	$(BIN)/flywheel serve
 
+# Chromium, its driver, and a font with Chinese characters (the interface's 简体中文)
 browser:
-	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null && \
+	  fc-list :lang=zh | grep -q . || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium chromium-driver fonts-noto-cjk)
 
 test: $(VENV)/.installed browser
 	$(BIN)/ruff check .

@@ -45,6 +45,7 @@ def update_body(dependencies, levers, bands=False, drag=False):
             {"id": "presentation", "property": "data", "value": False},
             [{"id": i, "property": "id", "value": i} for i in ids],
             {"id": "saved-scenarios", "property": "data", "value": {}},
+            {"id": "page-lang", "property": "data", "value": "en"},
         ],
         "changedPropIds": ["explore-request.data"],
     }

@@ -11,13 +11,16 @@ import importlib
 import os
 import socket
 from functools import lru_cache
+from urllib.parse import parse_qsl
 
 import dash
+import flask
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 from dash.exceptions import PreventUpdate
 from gunicorn.app.base import BaseApplication
 
-from dashboard import security, state
+from dashboard import i18n, security, state
+from dashboard.i18n import _
 from flywheel.errors import InputError
 
 PAGES = (
@@ -45,11 +48,16 @@ def _nav_pages() -> dict[str, str]:
     }
 
 
-def _layout():
+def _nav_names() -> list[str]:
+    """The navigation links' words, in the pages' order, in the current language."""
     names = {page["relative_path"]: page["name"] for page in dash.page_registry.values()}
+    return [_(names[path]) for path in _nav_pages().values()]
+
+
+def _layout():
     nav = [
-        dcc.Link(names[path], href=path, className="nav-link", id=link)
-        for link, path in _nav_pages().items()
+        dcc.Link(name, href=path, className="nav-link", id=link)
+        for name, (link, path) in zip(_nav_names(), _nav_pages().items(), strict=True)
     ]
     return html.Div(
         id="app-root",
@@ -57,6 +65,7 @@ def _layout():
         children=[
             dcc.Store(id="presentation", storage_type="session", data=False),
             dcc.Store(id="presentation-relay"),
+            dcc.Store(id="lang-relay"),
             dcc.Store(id="saved-scenarios", storage_type="local", data={}),
             dcc.Store(id="current-levers", storage_type="session", data={}),
             dcc.Store(id="current-charts", storage_type="session", data=None),
@@ -64,13 +73,21 @@ def _layout():
             html.Header(
                 className="topbar",
                 children=[
-                    html.Div("Digital Flywheel", className="brand"),
+                    html.Div(_("Digital Flywheel"), id="brand", className="brand"),
                     html.Nav(nav, className="nav"),
+                    # a link, not a callback: the page reloads in the other language
+                    html.A(
+                        i18n.LANGUAGES["zh"],
+                        id="lang-toggle",
+                        href="?lang=zh",
+                        lang=i18n.HTML_LANG["zh"],
+                        className="button ghost lang-toggle",
+                    ),
                     html.Button(
-                        "Presentation mode",
+                        _("Presentation mode"),
                         id="presentation-toggle",
                         className="button ghost",
-                        title="Large fonts, sliders and three charts only (for workshops)",
+                        title=_("Large type and four charts for a room (for workshops)"),
                     ),
                 ],
             ),
@@ -80,20 +97,57 @@ def _layout():
 
 
 def _register_nav_links() -> None:
-    """Navigation carries the scenario and region to every page (``/flywheel?region=deu&...``)."""
+    """Navigation carries the scenario, region and language to every page.
+
+    The language link carries them too, to the same page in the other language.
+    """
     paths = _nav_pages()
 
-    def nav_links(region, levers, picks):
-        clean, _ = state.clean_lever_dict(levers)
-        query = state.to_query(clean, state.clean_region(region), picks)
-        return [f"{path}{query}" for path in paths.values()]
+    def nav_links(region, levers, picks, search, pathname):
+        clean, _problems = state.clean_lever_dict(levers)
+        region, lang = state.clean_region(region), language_of(search)
+        query = state.to_query(clean, region, picks, lang)
+        other = "en" if lang == "zh" else "zh"
+        here = pathname if isinstance(pathname, str) and pathname in paths.values() else "/"
+        toggle = f"{here}{state.to_query(clean, region, picks, other) or '?lang=en'}"
+        return [f"{path}{query}" for path in paths.values()] + [
+            toggle,
+            i18n.LANGUAGES[other],
+            i18n.HTML_LANG[other],
+        ]
 
     callback(
         [Output(link, "href") for link in paths],
+        Output("lang-toggle", "href"),
+        Output("lang-toggle", "children"),
+        Output("lang-toggle", "lang"),
         Input("region", "data"),
         Input("current-levers", "data"),
         Input("current-charts", "data"),
+        Input("_pages_location", "search"),
+        State("_pages_location", "pathname"),
     )(nav_links)
+
+    def nav_words(search):
+        with i18n.language(language_of(search)):
+            return [*_nav_names(), _("Digital Flywheel")]
+
+    callback(
+        [Output(link, "children") for link in paths],
+        Output("brand", "children"),
+        Input("_pages_location", "search"),
+    )(nav_words)
+
+
+def language_of(search: object) -> str:
+    """The language named by ``?lang=`` in an address's query string (English if none).
+
+    >>> language_of("?region=deu&lang=zh"), language_of("?lang=xx"), language_of(None)
+    ('zh', 'en', 'en')
+    """
+    if not isinstance(search, str) or len(search) > state.MAX_QUERY_LENGTH:
+        return i18n.DEFAULT
+    return i18n.clean_lang(dict(parse_qsl(search.lstrip("?"))).get("lang"))
 
 
 @callback(
@@ -112,13 +166,29 @@ def toggle_presentation(_clicks, current):
 @callback(
     Output("app-root", "className"),
     Output("presentation-toggle", "children"),
+    Output("presentation-toggle", "title"),
     Input("presentation", "data"),
+    Input("_pages_location", "search"),
 )
-def presentation_class(on):
-    """Presentation mode is a CSS class on the whole app."""
-    return (
-        ("app presentation", "Leave presentation") if on is True else ("app", "Presentation mode")
-    )
+def presentation_class(on, search):
+    """Presentation mode is a CSS class on the whole app; its button says how to leave it."""
+    with i18n.language(language_of(search)):
+        title = _("Large type and four charts for a room (for workshops)")
+        if on is True:
+            return "app presentation", _("Leave presentation"), title
+        return "app", _("Presentation mode"), title
+
+
+# the document's language follows the address (screen readers, fonts, translation tools)
+clientside_callback(
+    """function(search) {
+      var lang = new URLSearchParams(search || '').get('lang');
+      document.documentElement.lang = (lang || '').toLowerCase() === 'zh' ? 'zh-Hans' : 'en';
+      return window.dash_clientside.no_update;
+    }""",
+    Output("lang-relay", "data"),
+    Input("_pages_location", "search"),
+)
 
 
 # a page that draws for the room listens to its own store (explore-presenting): a page
@@ -133,6 +203,19 @@ clientside_callback(
     Output("presentation-relay", "data"),
     Input("presentation", "data"),
 )
+
+
+def _with_language(interpolate):
+    """Dash's index page with ``<html lang>`` set from the request's ``?lang=``."""
+
+    def interpolate_index(**kwargs):
+        page = interpolate(**kwargs)
+        lang = (
+            i18n.clean_lang(flask.request.args.get("lang")) if flask.has_request_context() else "en"
+        )
+        return page.replace("{%html_lang%}", i18n.HTML_LANG[lang], 1)
+
+    return interpolate_index
 
 
 def _render_index(app: dash.Dash, path: str) -> str:
@@ -160,8 +243,9 @@ def create_app() -> dash.Dash:
         # phones lay the page out at their own width, not a 980 px desktop
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    # the interface is in English: say so, for screen readers and translation tools
-    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
+    # the page says its language (screen readers, translation tools): ?lang=zh or English
+    app.index_string = app.index_string.replace("<html>", '<html lang="{%html_lang%}">', 1)
+    app.interpolate_index = _with_language(app.interpolate_index)
     for page in PAGES:
         importlib.import_module(page)
     _register_nav_links()  # the links are known once the pages are registered

@@ -2,12 +2,13 @@
 
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import state
+from dashboard import i18n, state
+from dashboard.i18n import N_, _
 from flywheel import FlywheelError
 from flywheel.baselines import load_baseline
 
 #: Names shown in the region selector (others show their ISO code).
-REGION_LABELS = {"china": "China (national)", "deu": "Germany"}
+REGION_LABELS = {"china": N_("China (national)"), "deu": N_("Germany")}
 
 
 def graph(
@@ -25,9 +26,16 @@ def graph(
 
 
 def region_label(name: str) -> str:
-    """A region's name for people: a known label, its baseline's title, or its code."""
+    """A region's name for people, in the page's language where one is known.
+
+    A known label, a country's name (a baseline named by its ISO code), the baseline's
+    title, or its code.
+    """
     if name in REGION_LABELS:
-        return REGION_LABELS[name]
+        return _(REGION_LABELS[name])
+    country = i18n.country_name(name) if i18n.current() != i18n.DEFAULT else None
+    if country:
+        return country
     try:
         title = load_baseline(name).info.get("title")
     except FlywheelError:
@@ -44,7 +52,7 @@ def region_selector(query: dict, page: str) -> html.Div:
     return html.Div(
         className="region-row",
         children=[
-            html.Label("Region", htmlFor=f"{page}-region", className="region-label"),
+            html.Label(_("Region"), htmlFor=f"{page}-region", className="region-label"),
             dcc.Dropdown(
                 id=f"{page}-region",
                 options=[{"label": region_label(name), "value": name} for name in state.regions()],
@@ -79,5 +87,5 @@ def publish_levers(page: str) -> None:
 
 
 def _published(levers):
-    clean, _ = state.clean_lever_dict(levers)
+    clean, _problems = state.clean_lever_dict(levers)
     return clean

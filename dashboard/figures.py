@@ -12,13 +12,17 @@ from functools import lru_cache
 
 from dash import Patch
 
+from dashboard.i18n import N_, _, in_money
 from flywheel import RunResult
-from flywheel.results import in_currency
 
 BASE_STYLE = {"color": "#8a8a8a", "dash": "dash", "width": 2}
 SCENARIO_STYLE = {"color": "#1f5fbf", "width": 3}
 COMPARE_COLOURS = ("#d9730d", "#2e9e4f", "#a23fbf", "#c22f2f")
-STAGE_BANDS = (("primary", "#f4efe6"), ("growth", "#e7f1e8"), ("transformation", "#e3ecf7"))
+STAGE_BANDS = (
+    (N_("primary stage"), "#f4efe6"),
+    (N_("growth stage"), "#e7f1e8"),
+    (N_("transformation stage"), "#e3ecf7"),
+)
 
 #: (model variable, title, unit shown, scale) of the explore page's trajectory charts.
 TRAJECTORIES = (
@@ -170,7 +174,7 @@ def trajectory_figure(
         {
             "type": "scatter",
             "mode": "lines",
-            "name": "Baseline",
+            "name": _("Baseline"),
             "x": years,
             "y": _values(base.frame[variable], scale),
             "line": BASE_STYLE,
@@ -178,7 +182,7 @@ def trajectory_figure(
         {
             "type": "scatter",
             "mode": "lines",
-            "name": "This scenario",
+            "name": _("This scenario"),
             "x": years,
             "y": _values(result.frame[variable], scale),
             "line": SCENARIO_STYLE,
@@ -202,7 +206,7 @@ def trajectory_figure(
             {
                 "type": "scatter",
                 "mode": "markers",
-                "name": "Observed",
+                "name": _("Observed"),
                 "x": [int(year) for year in observed.index],
                 "y": _values(observed),
                 "marker": {"color": "#c22f2f", "size": 7, "symbol": "circle"},
@@ -216,7 +220,8 @@ def trajectory_figure(
             "x": start,
             "yref": "paper",
             "y": 1.0,
-            "text": "policy start",
+            "name": "policy-start",
+            "text": _("policy start"),
             "showarrow": False,
             "xanchor": "left",
             "font": {"size": 11},
@@ -249,7 +254,7 @@ def for_presentation(figure: dict) -> dict:
     layout["yaxis"] = {**yaxis, "title": {**yaxis.get("title", {}), "text": short}}
     for annotation in layout.get("annotations", []):
         annotation["font"] = {**annotation.get("font", {}), "size": PRESENTATION_FONTS["font"]}
-        if annotation.get("text") == "policy start":  # at the foot, clear of titles and stages
+        if annotation.get("name") == "policy-start":  # at the foot, clear of titles and stages
             annotation.update(y=0.0, yanchor="bottom")
     return figure
 
@@ -289,9 +294,14 @@ def _band_traces(name: str, band, scale: float, colour: str) -> list[dict]:
         "hoverinfo": "skip",
         "legendgroup": name,
     }
-    lower = {**common, "name": f"{name}: 5 %", "y": _values(band[0.05], scale)}
+    shown = _(name)
+    lower = {**common, "name": f"{shown}: 5 %", "y": _values(band[0.05], scale)}
     lower["showlegend"] = False
-    upper = {**common, "name": f"{name}: 5-95 % range", "y": _values(band[0.95], scale)}
+    upper = {
+        **common,
+        "name": _("{line}: 5-95 % range").format(line=shown),
+        "y": _values(band[0.95], scale),
+    }
     upper.update(fill="tonexty", fillcolor=colour)
     return [lower, upper]
 
@@ -306,7 +316,7 @@ def waterfall_figure(shares: dict[str, float], total: float, title: str, unit: s
     >>> fig["data"][0]["measure"]
     ['relative', 'relative', 'total']
     """
-    labels = list(shares) + ["Total change"]
+    labels = list(shares) + [_("Total change")]
     values = [float(v) for v in shares.values()] + [float(total)]
     return {
         "data": [
@@ -328,7 +338,10 @@ def waterfall_figure(shares: dict[str, float], total: float, title: str, unit: s
         ],
         "layout": {
             "title": {"text": title, "font": {"size": 15}, "x": 0.02},
-            "xaxis": {"title": {"text": f"change against the baseline ({unit})"}, "zeroline": True},
+            "xaxis": {
+                "title": {"text": _("change against the baseline ({unit})").format(unit=unit)},
+                "zeroline": True,
+            },
             "yaxis": {"autorange": "reversed", "automargin": True},
             "margin": {"l": 10, "r": 40, "t": 44, "b": 44},
             "font": {"size": 13},
@@ -345,7 +358,9 @@ def tornado_figure(table, title: str, unit: str, scale: float = 1.0, top: int = 
     """
     rows = table.head(top).iloc[::-1]
     labels = [
-        f"{factor} ({'lever' if kind == 'policy lever' else 'uncertain'})"
+        (_("{factor} (lever)") if kind == "policy lever" else _("{factor} (uncertain)")).format(
+            factor=_(factor)
+        )
         for factor, kind in zip(rows["factor"], rows["kind"], strict=True)
     ]
     low = [float(v) * scale for v in rows["at low"]]
@@ -355,26 +370,28 @@ def tornado_figure(table, title: str, unit: str, scale: float = 1.0, top: int = 
             {
                 "type": "bar",
                 "orientation": "h",
-                "name": "factor at its low setting",
+                "name": _("factor at its low setting"),
                 "y": labels,
                 "x": low,
                 "marker": {"color": "#c98a2b"},
-                "hovertemplate": "%{y}<br>low setting: %{x:+.3g}<extra></extra>",
+                "hovertemplate": "%{y}<br>" + _("low setting") + ": %{x:+.3g}<extra></extra>",
             },
             {
                 "type": "bar",
                 "orientation": "h",
-                "name": "factor at its high setting",
+                "name": _("factor at its high setting"),
                 "y": labels,
                 "x": high,
                 "marker": {"color": "#1f5faf"},
-                "hovertemplate": "%{y}<br>high setting: %{x:+.3g}<extra></extra>",
+                "hovertemplate": "%{y}<br>" + _("high setting") + ": %{x:+.3g}<extra></extra>",
             },
         ],
         "layout": {
             "title": {"text": title, "font": {"size": 16}, "x": 0.02},
             "barmode": "overlay",
-            "xaxis": {"title": {"text": f"change from the scenario's value ({unit})"}},
+            "xaxis": {
+                "title": {"text": _("change from the scenario's value ({unit})").format(unit=unit)}
+            },
             "yaxis": {"automargin": True},
             "margin": {"l": 10, "r": 20, "t": 48, "b": 100},
             "font": {"size": 13},
@@ -409,7 +426,7 @@ def _stage_bands(layout: dict, result: RunResult) -> None:
                 "xref": "paper",
                 "x": 0.01,
                 "y": (low + high) / 2,
-                "text": f"{label} stage",
+                "text": _(label),
                 "showarrow": False,
                 "xanchor": "left",
                 "font": {"size": 11, "color": "#666"},
@@ -430,7 +447,7 @@ def cost_figure(result: RunResult, year: int, curves) -> dict:
         {
             "type": "scatter",
             "mode": "lines",
-            "name": "Digital average unit cost",
+            "name": _("Digital average unit cost"),
             "x": digital_x,
             "y": _values(curves.filter(like="Digital unit cost curve[")),
             "line": {"color": "#1f5fbf", "width": 3},
@@ -438,7 +455,7 @@ def cost_figure(result: RunResult, year: int, curves) -> dict:
         {
             "type": "scatter",
             "mode": "lines",
-            "name": "Digital marginal cost",
+            "name": _("Digital marginal cost"),
             "x": digital_x,
             "y": _values(curves.filter(like="Digital marginal cost curve[")),
             "line": {"color": "#1f5fbf", "dash": "dash"},
@@ -446,7 +463,7 @@ def cost_figure(result: RunResult, year: int, curves) -> dict:
         {
             "type": "scatter",
             "mode": "markers+text",
-            "name": f"Region in {year} (digital)",
+            "name": _("Region in {year} (digital)").format(year=year),
             "x": _values([row["Digital scale"]]),
             "y": _values([row["Digital unit cost"]]),
             "text": [str(year)],
@@ -456,7 +473,7 @@ def cost_figure(result: RunResult, year: int, curves) -> dict:
         {
             "type": "scatter",
             "mode": "lines",
-            "name": "Traditional marginal cost",
+            "name": _("Traditional marginal cost"),
             "x": traditional_x,
             "y": _values(curves.filter(like="Traditional marginal cost curve[")),
             "line": {"color": "#d9730d", "width": 3},
@@ -466,7 +483,7 @@ def cost_figure(result: RunResult, year: int, curves) -> dict:
         {
             "type": "scatter",
             "mode": "markers+text",
-            "name": f"Region in {year} (traditional)",
+            "name": _("Region in {year} (traditional)").format(year=year),
             "x": _values([row["Traditional scale ratio"]]),
             "y": _values([row["Traditional marginal cost"]]),
             "text": [str(year)],
@@ -476,7 +493,9 @@ def cost_figure(result: RunResult, year: int, curves) -> dict:
             "marker": {"size": 14, "color": "#c22f2f"},
         },
     ]
-    layout = _layout("Cost structure: digital vs traditional production", "cost per unit of output")
+    layout = _layout(
+        _("Cost structure: digital vs traditional production"), _("cost per unit of output")
+    )
     layout.update(
         {
             "xaxis": {
@@ -485,17 +504,20 @@ def cost_figure(result: RunResult, year: int, curves) -> dict:
                 # full numbers at each power of ten, not plotly's bare "2 5" between them
                 "dtick": 1,
                 "tickformat": "~g",
-                "title": {"text": "digital output (log)"},
+                "title": {"text": _("digital output (log)")},
             },
             "xaxis2": {
                 "domain": [0.55, 1],
-                "title": {"text": "traditional scale"},
+                "title": {"text": _("traditional scale")},
             },
-            "yaxis": {"title": {"text": "cost per yuan of output"}, "rangemode": "tozero"},
+            "yaxis": {
+                "title": {"text": in_money("cost per yuan of output", result.currency)},
+                "rangemode": "tozero",
+            },
             "yaxis2": {
                 "anchor": "x2",
                 "rangemode": "tozero",
-                "title": {"text": "marginal cost (index)"},
+                "title": {"text": _("marginal cost (index)")},
             },
             "hovermode": "closest",
             # the legend below the axis titles, not on them
@@ -509,18 +531,18 @@ def cost_figure(result: RunResult, year: int, curves) -> dict:
 #: Node positions of the causal-loop diagram.
 NODES = {"economy": (0.0, 1.0), "government": (-1.0, -0.6), "society": (1.0, -0.6)}
 NODE_LABELS = {
-    "economy": "Digital economy",
-    "government": "Digital government",
-    "society": "Digital society",
+    "economy": N_("Digital economy"),
+    "government": N_("Digital government"),
+    "society": N_("Digital society"),
 }
 #: (source, target) -> label with the loops each cross-line link carries.
 LINK_LABELS = {
-    ("economy", "government"): "R1 fiscal revenue",
-    ("government", "economy"): "R1 policy dividend",
-    ("economy", "society"): "R2 R4 affordable access",
-    ("society", "economy"): "R2 digital market",
-    ("government", "society"): "R3 e-services",
-    ("society", "government"): "R3 demand for e-gov",
+    ("economy", "government"): ("R1", N_("fiscal revenue")),
+    ("government", "economy"): ("R1", N_("policy dividend")),
+    ("economy", "society"): ("R2 R4", N_("affordable access")),
+    ("society", "economy"): ("R2", N_("digital market")),
+    ("government", "society"): ("R3", N_("e-services")),
+    ("society", "government"): ("R3", N_("demand for e-gov")),
 }
 SELF_LOOPS = {"economy": "R4 R5 R6 | B3 B5", "government": "B3", "society": "B1"}
 
@@ -528,7 +550,8 @@ SELF_LOOPS = {"economy": "R4 R5 R6 | B3 B5", "government": "B3", "society": "B1"
 def flywheel_diagram(strengths: dict[tuple[str, str], float], highlight: str | None = None) -> dict:
     """Causal-loop diagram of the three main lines; cut links drawn red and dashed."""
     data, annotations = [], []
-    for (source, target), label in LINK_LABELS.items():
+    for (source, target), (codes, words) in LINK_LABELS.items():
+        label = f"{codes} {_(words)}"
         (x0, y0), (x1, y1) = NODES[source], NODES[target]
         dx, dy = x1 - x0, y1 - y0
         length = math.hypot(dx, dy)
@@ -536,7 +559,7 @@ def flywheel_diagram(strengths: dict[tuple[str, str], float], highlight: str | N
         sx, sy = x0 + dx * 0.2 + nx, y0 + dy * 0.2 + ny
         ex, ey = x0 + dx * 0.8 + nx, y0 + dy * 0.8 + ny
         strength = strengths.get((source, target), 1.0)
-        lit = highlight is not None and highlight in label
+        lit = highlight is not None and highlight in codes.split()
         colour = "#c22f2f" if strength == 0 else ("#e09b00" if lit else "#1f5fbf")
         data.append(
             {
@@ -575,7 +598,7 @@ def flywheel_diagram(strengths: dict[tuple[str, str], float], highlight: str | N
             {
                 "x": (sx + ex) / 2 + nx * 2.2,
                 "y": (sy + ey) / 2 + ny * 2.2,
-                "text": label + (" (cut)" if strength == 0 else ""),
+                "text": _("{link} (cut)").format(link=label) if strength == 0 else label,
                 "showarrow": False,
                 "font": {"size": 12, "color": colour},
             }
@@ -585,7 +608,7 @@ def flywheel_diagram(strengths: dict[tuple[str, str], float], highlight: str | N
             {
                 "x": x,
                 "y": y,
-                "text": f"<b>{NODE_LABELS[node]}</b><br>"
+                "text": f"<b>{_(NODE_LABELS[node])}</b><br>"
                 f"<span style='font-size:11px'>{SELF_LOOPS[node]}</span>",
                 "showarrow": False,
                 "bgcolor": "#ffffff",
@@ -599,7 +622,7 @@ def flywheel_diagram(strengths: dict[tuple[str, str], float], highlight: str | N
         {
             "x": 0,
             "y": -0.05,
-            "text": "Regional<br>development",
+            "text": _("Regional development").replace(" ", "<br>", 1),
             "showarrow": False,
             "font": {"size": 13, "color": "#555"},
         }
@@ -649,10 +672,10 @@ def dominance_strip(scores, highlight: str | None = None) -> dict:
             }
         )
     layout = {
-        "title": {"text": "Which loops carry the behaviour (relative loop scores)", "x": 0.02},
+        "title": {"text": _("Which loops carry the behaviour (relative loop scores)"), "x": 0.02},
         "template": "plotly_white",
         "margin": {"l": 50, "r": 10, "t": 44, "b": 30},
-        "yaxis": {"range": [-1, 1], "title": {"text": "reinforcing (+) / balancing (-)"}},
+        "yaxis": {"range": [-1, 1], "title": {"text": _("reinforcing (+) / balancing (-)")}},
         "xaxis": {"range": [2005, 2050]},
         "legend": {"orientation": "h", "y": -0.15},
         "hovermode": "x unified",
@@ -677,8 +700,8 @@ def small_multiples(result: RunResult, base: RunResult) -> dict:
     for index, (variable, title, unit, scale) in enumerate(lines, start=1):
         axis = "" if index == 1 else str(index)
         for name, run_, style in (
-            ("Baseline", base, BASE_STYLE),
-            ("With these links", result, SCENARIO_STYLE),
+            (_("Baseline"), base, BASE_STYLE),
+            (_("With these links"), result, SCENARIO_STYLE),
         ):
             data.append(
                 {
@@ -707,7 +730,7 @@ def small_multiples(result: RunResult, base: RunResult) -> dict:
                 "yref": "paper",
                 "x": 0,
                 "y": top,
-                "text": f"<b>{title}</b> ({in_currency(unit, result.currency)})",
+                "text": f"<b>{_(title)}</b> ({in_money(unit, result.currency)})",
                 "showarrow": False,
                 "xanchor": "left",
                 "yanchor": "bottom",

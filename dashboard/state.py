@@ -15,6 +15,7 @@ import math
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
 
+from dashboard.i18n import _, clean_lang
 from flywheel import InputError, Lever, LeverTable, load_levers
 from flywheel.baselines import CALIBRATED_DIR, DEFAULT_BASELINE, baseline_names
 from flywheel.levers import parse_number
@@ -39,23 +40,28 @@ def clean_value(lever: Lever, value: object) -> tuple[float, str | None]:
         number = parse_number(value)
     except ValueError:
         shown = repr(value) if not isinstance(value, float) else f"{value}"
-        return (
-            lever.default,
-            f"{lever.label}: {shown[:40]} is not a number; reset to {lever.default:g}",
+        return lever.default, _("{lever}: {value} is not a number; reset to {default}").format(
+            lever=_(lever.label), value=shown[:40], default=f"{lever.default:g}"
         )
     if number < lever.min:
-        return lever.min, f"{lever.label}: {number:g} is below {lever.min:g}; set to {lever.min:g}"
+        return lever.min, _("{lever}: {value} is below {limit}; set to {limit}").format(
+            lever=_(lever.label), value=f"{number:g}", limit=f"{lever.min:g}"
+        )
     if number > lever.max:
-        return lever.max, f"{lever.label}: {number:g} is above {lever.max:g}; set to {lever.max:g}"
+        return lever.max, _("{lever}: {value} is above {limit}; set to {limit}").format(
+            lever=_(lever.label), value=f"{number:g}", limit=f"{lever.max:g}"
+        )
     steps = (number - lever.min) / lever.step
     if lever.kind in ("integer", "switch") and not number.is_integer():
         snapped = float(round(number))
-        return snapped, f"{lever.label}: {number:g} must be a whole number; set to {snapped:g}"
+        return snapped, _("{lever}: {value} must be a whole number; set to {snapped}").format(
+            lever=_(lever.label), value=f"{number:g}", snapped=f"{snapped:g}"
+        )
     if not math.isclose(steps, round(steps), abs_tol=1e-6):
-        snapped = round(lever.min + round(steps) * lever.step, 10)
-        return min(
-            snapped, lever.max
-        ), f"{lever.label}: {number:g} is off the slider's step; set to {snapped:g}"
+        snapped = min(round(lever.min + round(steps) * lever.step, 10), lever.max)
+        return snapped, _("{lever}: {value} is off the slider's step; set to {snapped}").format(
+            lever=_(lever.label), value=f"{number:g}", snapped=f"{snapped:g}"
+        )
     return number, None
 
 
@@ -73,16 +79,26 @@ def typed_value(lever: Lever, text: object, current: float) -> tuple[float, str 
     >>> typed_value(lever, " 12 ", 9.0)
     (12.0, None)
     """
-    allowed = f"{lever.min:g} to {lever.max:g} {lever.unit}".rstrip()
+    allowed = (
+        _("{low} to {high} {unit}")
+        .format(
+            low=f"{lever.min:g}", high=f"{lever.max:g}", unit=_(lever.unit) if lever.unit else ""
+        )
+        .rstrip()
+    )
     raw = str(text).strip()[:24] if isinstance(text, (str, int, float)) else ""
     try:
         number = parse_number(raw)
     except ValueError:
-        shown = repr(raw) if raw else "an empty box"
-        return current, f"{lever.label}: {shown} is not a number; type {allowed}; kept {current:g}"
+        shown = repr(raw) if raw else _("an empty box")
+        return current, _("{lever}: {value} is not a number; type {allowed}; kept {kept}").format(
+            lever=_(lever.label), value=shown, allowed=allowed, kept=f"{current:g}"
+        )
     if not lever.min <= number <= lever.max:
-        return current, f"{lever.label}: {number:g} is outside {allowed}; kept {current:g}"
-    value, _ = clean_value(lever, number)  # a whole number or the nearest step
+        return current, _("{lever}: {value} is outside {allowed}; kept {kept}").format(
+            lever=_(lever.label), value=f"{number:g}", allowed=allowed, kept=f"{current:g}"
+        )
+    value, _unused = clean_value(lever, number)  # a whole number or the nearest step
     return value, None
 
 
@@ -96,12 +112,16 @@ def clean_levers(
     """
     table = table or load_levers()
     if not isinstance(ids, list) or not isinstance(values, list) or len(ids) != len(values):
-        return table.defaults(), ["The page sent malformed slider values; showing the defaults."]
+        return table.defaults(), [_("The page sent malformed slider values; showing the defaults.")]
     pairs = [
         (item.get("key") if isinstance(item, dict) else None, value)
         for item, value in zip(ids, values, strict=True)
     ]
-    return _clean_pairs(pairs, table, lambda key: f"Ignored an unknown slider {str(key)[:40]!r}.")
+    return _clean_pairs(
+        pairs,
+        table,
+        lambda key: _("Ignored an unknown slider {key}.").format(key=repr(str(key)[:40])),
+    )
 
 
 def clean_lever_dict(
@@ -112,7 +132,9 @@ def clean_lever_dict(
     if not isinstance(data, dict):
         return table.defaults(), []
     return _clean_pairs(
-        data.items(), table, lambda key: f"Ignored an unknown lever {str(key)[:40]!r}."
+        data.items(),
+        table,
+        lambda key: _("Ignored an unknown lever {key}.").format(key=repr(str(key)[:40])),
     )
 
 
@@ -170,7 +192,7 @@ def region_from_query(search: object) -> str:
 
 
 #: Query keys that are not levers: the region, the model version, the charts picked.
-NOT_LEVERS = ("region", "v", "charts")
+NOT_LEVERS = ("region", "v", "charts", "lang")
 #: Charts on the Explore page.
 CHART_COUNT = 4
 
@@ -220,15 +242,27 @@ def picks_from_query(search: object) -> tuple[list[str], list[str]]:
     names = text.split(",")[:CHART_COUNT]
     unknown = [name[:40] for name in names if name not in chart_menu()]
     messages = (
-        [f"The link names unknown charts ({', '.join(unknown)}); default ones shown."]
+        [
+            _("The link names unknown charts ({names}); default ones shown.").format(
+                names=", ".join(unknown)
+            )
+        ]
         if unknown
         else []
     )
     return clean_picks(names), messages
 
 
-def to_query(levers: dict[str, float], region: str = DEFAULT_REGION, picks: object = None) -> str:
-    """URL query string: the region (unless the default), the levers that differ, the version.
+def to_query(
+    levers: dict[str, float],
+    region: str = DEFAULT_REGION,
+    picks: object = None,
+    lang: object = None,
+) -> str:
+    """URL query string of a scenario: region, levers, charts, version, language.
+
+    The region, charts and language appear unless they are the default ones; the levers
+    appear when they differ from their defaults.
 
     Examples
     --------
@@ -239,6 +273,8 @@ def to_query(levers: dict[str, float], region: str = DEFAULT_REGION, picks: obje
     True
     >>> to_query(load_levers().defaults())
     ''
+    >>> to_query(load_levers().defaults(), lang="zh")
+    '?lang=zh'
     """
     pairs = {} if region == DEFAULT_REGION else {"region": region}
     pairs.update({key: f"{value:g}" for key, value in changed_levers(levers).items()})
@@ -250,6 +286,8 @@ def to_query(levers: dict[str, float], region: str = DEFAULT_REGION, picks: obje
             pairs["charts"] = ",".join(chosen)
     if pairs:
         pairs["v"] = model_version()
+    if clean_lang(lang) != "en":
+        pairs["lang"] = clean_lang(lang)
     return "?" + urlencode(pairs) if pairs else ""
 
 
@@ -259,10 +297,10 @@ def version_message(search: object) -> str | None:
         return None
     for key, value in parse_qsl(search.lstrip("?")):
         if key == "v" and value != model_version():
-            return (
-                f"This link was made with another version of the model ({value[:12]}; this is "
-                f"{model_version()}): the levers are the same, the numbers may differ."
-            )
+            return _(
+                "This link was made with another version of the model ({theirs}; this is "
+                "{ours}): the levers are the same, the numbers may differ."
+            ).format(theirs=value[:12], ours=model_version())
     return None
 
 
@@ -273,14 +311,16 @@ def from_query(search: object) -> tuple[dict[str, float], list[str]]:
     if not isinstance(search, str) or not search.strip("?"):
         return levers, []
     if len(search) > MAX_QUERY_LENGTH:
-        return levers, ["The link is too long to be a scenario; showing the defaults."]
+        return levers, [_("The link is too long to be a scenario; showing the defaults.")]
     pairs = [
         (key, value)
         for key, value in parse_qsl(search.lstrip("?"), keep_blank_values=True)
         if key not in NOT_LEVERS  # the region selector reads the region
     ]
     levers, messages = _clean_pairs(
-        pairs, table, lambda key: f"The link names an unknown lever {key[:40]!r}; ignored."
+        pairs,
+        table,
+        lambda key: _("The link names an unknown lever {key}; ignored.").format(key=repr(key[:40])),
     )
     version = version_message(search)
     return levers, messages + ([version] if version else [])
@@ -302,13 +342,17 @@ def from_upload(contents: object, filename: object) -> dict[str, float]:
     """
     name = str(filename or "scenario.json")[:80]
     if not isinstance(contents, str) or "," not in contents:
-        raise InputError(f"{name}: could not read the file")
+        raise InputError(_("{file}: could not read the file").format(file=name))
     encoded = contents.split(",", 1)[1]
     if len(encoded) > MAX_SCENARIO_BYTES * 4 // 3 + 4:
-        raise InputError(f"{name}: file is larger than {MAX_SCENARIO_BYTES // 1000} kB")
+        raise InputError(
+            _("{file}: file is larger than {size} kB").format(
+                file=name, size=MAX_SCENARIO_BYTES // 1000
+            )
+        )
     try:
         text = base64.b64decode(encoded, validate=True).decode("utf-8-sig")
     except (binascii.Error, ValueError):
-        raise InputError(f"{name}: not a UTF-8 text file") from None
+        raise InputError(_("{file}: not a UTF-8 text file").format(file=name)) from None
     scenario = parse_scenario(text, name)
     return {**load_levers().defaults(), **scenario.levers}

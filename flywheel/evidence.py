@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -222,14 +223,20 @@ def flywheel_dividend(scenario, years=(2035, 2050)) -> dict:
     }
 
 
-def dividend_sentence(dividend: dict) -> str:
-    """One plain sentence for the Flywheel page."""
+def dividend_sentence(dividend: dict, _: Callable[[str], str] = str) -> str:
+    """One plain sentence for the Flywheel page (``_`` translates its template)."""
     gdp, de = dividend["GDP"], dividend["Digital economy value added"]
     gov, soc = dividend["Digital Government Capability"], dividend["Digital Society Adoption"]
     last = max(gdp)
-    return (
-        f"The flywheel dividend: with all six links between the three lines working, the region in "
-        f"{last} has {gdp[last]:+.1f} % GDP, {de[last]:+.1f} % digital economy, {gov[last]:+.1f} % "
-        f"digital government and {soc[last]:+.1f} % digital society compared with the same policies "
-        f"with every link cut from the policy start year."
+    return _(
+        "The flywheel dividend: with all six links between the three lines working, the region "
+        "in {year} has {gdp} % GDP, {economy} % digital economy, {government} % digital "
+        "government and {society} % digital society compared with the same policies with every "
+        "link cut from the policy start year."
+    ).format(
+        year=last,
+        gdp=f"{gdp[last]:+.1f}",
+        economy=f"{de[last]:+.1f}",
+        government=f"{gov[last]:+.1f}",
+        society=f"{soc[last]:+.1f}",
     )

@@ -25,6 +25,7 @@ all time steps, never re-implemented.
 from __future__ import annotations
 
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,29 +146,52 @@ class Dominance:
         strongest = self.scores[[loop.id for loop in others]].abs().mean().nlargest(top).index
         return pd.concat([named, self.scores[strongest]], axis=1)
 
-    def story(self) -> str:
-        """Which loop dominates when, and which reinforcing loop drives most, in plain language."""
+    def story(self, _: Callable[[str], str] = str) -> str:
+        """Which loop dominates when, and which reinforcing loop drives most, in plain language.
+
+        ``_`` translates the sentences' templates and the loops' names (default: English).
+        """
         sentences = []
         for period in self.periods():
-            kind = "reinforcing" if period["polarity"] > 0 else "balancing"
-            verb = "drives the behaviour" if period["polarity"] > 0 else "holds it back"
+            template = (
+                _(
+                    "{start}-{end}: reinforcing loop {loop} drives the behaviour ({share} of all loop activity)"
+                )
+                if period["polarity"] > 0
+                else _(
+                    "{start}-{end}: balancing loop {loop} holds it back ({share} of all loop activity)"
+                )
+            )
             sentences.append(
-                f"{period['start']:.0f}-{period['end']:.0f}: {kind} loop {period['label']} "
-                f"{verb} ({period['share']:.0%} of all loop activity)"
+                template.format(
+                    start=f"{period['start']:.0f}",
+                    end=f"{period['end']:.0f}",
+                    loop=self._translated_label(period["label"], _),
+                    share=f"{period['share']:.0%}",
+                )
             )
         if not sentences:
-            return "No loop is active."
-        text = "; ".join(sentences) + "."
+            return _("No loop is active.")
+        text = _("; ").join(sentences) + _(".")
         reinforcing = self.by_code()[[c for c in self.by_code() if c.startswith("R")]]
         if not reinforcing.empty and reinforcing.max().max() > 0:
             code = reinforcing.max().idxmax()
             name = next(loop.name for loop in self.loops if loop.code == code)
             peak = reinforcing[code].idxmax()
-            text += (
-                f" The strongest reinforcing loop is {code} {name}, carrying up to "
-                f"{reinforcing[code].max():.0%} of loop activity (around {peak:.0f})."
+            text += _(
+                " The strongest reinforcing loop is {code} {name}, carrying up to {share} of "
+                "loop activity (around {year})."
+            ).format(
+                code=code, name=_(name), share=f"{reinforcing[code].max():.0%}", year=f"{peak:.0f}"
             )
         return text
+
+    def _translated_label(self, label: str, _: Callable[[str], str]) -> str:
+        """A period's loop label ("R1 Policy dividend") with the loop's name translated."""
+        for loop in self.loops:
+            if loop.code and label == f"{loop.code} {loop.name}":
+                return f"{loop.code} {_(loop.name)}"
+        return _("no active loop") if label == "no active loop" else label
 
 
 def model_graph(engine) -> nx.DiGraph:

@@ -5,23 +5,32 @@ from __future__ import annotations
 import math
 
 import dash
-from dash import Input, Output, callback, html
+from dash import Input, Output, State, callback, dcc, html
 
 from calibration.stats import fit_statistics
-from dashboard import runs, state
+from dashboard import i18n, runs, state
 from dashboard.components import graph, region_label, region_selector, remember_region
+from dashboard.i18n import N_, _
 from flywheel.baselines import load_baseline
 
-EXPLAIN = (
+EXPLAIN = N_(
     "R² (1 = perfect) and MAPE (mean absolute percentage error) say how close the baseline is "
     "to the data. Theil's statistics split the remaining squared error into bias (UM), unequal "
     "variation (US) and unsystematic error (UC); a good fit has most of its error in UC."
 )
 
 
+def series_label(label: str) -> str:
+    """A series' label in the page's language ("..., DEU": the country code kept as it is)."""
+    head, comma, code = label.rpartition(", ")
+    if comma and len(code) == 3 and code.isupper():
+        return f"{_(head)}, {code}"
+    return _(label)
+
+
 def _fmt(value, digits=3):
     return (
-        "n/a"
+        _("n/a")
         if value is None or (isinstance(value, float) and not math.isfinite(value))
         else f"{value:.{digits}g}"
     )
@@ -53,7 +62,7 @@ def _chart(row):
             {
                 "type": "scatter",
                 "mode": "lines",
-                "name": "Baseline (model)",
+                "name": _("Baseline (model)"),
                 "x": [int(y) for y in history.index],
                 "y": history.tolist(),
                 "line": {"color": "#1f5fbf", "width": 3},
@@ -61,16 +70,16 @@ def _chart(row):
             {
                 "type": "scatter",
                 "mode": "markers",
-                "name": f"Observed ({series.observations.unit})"
+                "name": _("Observed ({unit})").format(unit=_(series.observations.unit))
                 if series.observations.unit
-                else "Observed",
+                else _("Observed"),
                 "x": [int(y) for y in observed.index],
                 "y": observed.tolist(),
                 "marker": {"color": "#c22f2f", "size": 9},
             },
         ],
         "layout": {
-            "title": {"text": series.label, "x": 0.02},
+            "title": {"text": series_label(series.label), "x": 0.02},
             "template": "plotly_white",
             "margin": {"l": 50, "r": 10, "t": 48, "b": 36},
             "legend": {"orientation": "h", "y": -0.2},
@@ -87,10 +96,12 @@ def body(region: str) -> list:
     name = region_label(region)
     if not rows:
         return [
-            html.H2(f"Calibration: {name}"),
+            html.H2(_("Calibration: {region}").format(region=name)),
             html.P(
-                "This baseline does not carry the observations it was fitted to: fit it again "
-                "with flywheel calibrate to see them here."
+                _(
+                    "This baseline does not carry the observations it was fitted to: fit it "
+                    "again with flywheel calibrate to see them here."
+                )
             ),
         ]
     table = html.Table(
@@ -99,13 +110,16 @@ def body(region: str) -> list:
         children=[
             html.Thead(
                 html.Tr(
-                    [html.Th(h) for h in ("series", "n", "R²", "MAPE %", "RMSE", "UM", "US", "UC")]
+                    [
+                        html.Th(h)
+                        for h in (_("series"), "n", "R²", "MAPE %", "RMSE", "UM", "US", "UC")
+                    ]
                 )
             ),
             html.Tbody(
                 [
                     html.Tr(
-                        [html.Td(row["series"].label), html.Td(row["stats"]["n"])]
+                        [html.Td(series_label(row["series"].label)), html.Td(row["stats"]["n"])]
                         + [
                             html.Td(_fmt(row["stats"][k]))
                             for k in ("R2", "MAPE", "RMSE", "UM", "US", "UC")
@@ -122,11 +136,18 @@ def body(region: str) -> list:
         id="calibration-params",
         children=[
             html.Thead(
-                html.Tr([html.Th(h) for h in ("parameter", "calibrated value", "standard error")])
+                html.Tr(
+                    [
+                        html.Th(h)
+                        for h in (_("parameter"), _("calibrated value"), _("standard error"))
+                    ]
+                )
             ),
             html.Tbody(
                 [
-                    html.Tr([html.Td(key), html.Td(f"{value:.4g}"), html.Td(_fmt(errors.get(key)))])
+                    html.Tr(
+                        [html.Td(_(key)), html.Td(f"{value:.4g}"), html.Td(_fmt(errors.get(key)))]
+                    )
                     for key, value in baseline.params.items()
                     if region == state.DEFAULT_REGION or key in errors
                 ]
@@ -139,46 +160,68 @@ def body(region: str) -> list:
     extra = []
     if notes or borrowed:
         extra = [
-            html.H3("Where the levels come from"),
+            html.H3(_("Where the levels come from")),
             html.Ul(
-                [html.Li(f"From {name}'s own data: {note}") for note in notes]
+                [
+                    html.Li(_("From {region}'s own data: {note}").format(region=name, note=note))
+                    for note in notes
+                ]
                 + (
-                    [html.Li("Borrowed from China (no data for them here): " + ", ".join(borrowed))]
+                    [
+                        html.Li(
+                            _("Borrowed from China (no data for them here): {names}").format(
+                                names=", ".join(borrowed)
+                            )
+                        )
+                    ]
                     if borrowed
                     else []
                 )
             ),
         ]
     return [
-        html.H2(f"Calibration: {name} against its observed data"),
+        html.H2(_("Calibration: {region} against its observed data").format(region=name)),
         html.P(
-            f"Fitted on {baseline.info.get('created', 'n/a')} with the "
-            f"{baseline.info.get('method', 'n/a')} method (flywheel calibrate). "
-            f"Money in {baseline.currency}. " + EXPLAIN
+            _(
+                "Fitted on {date} with the {method} method (flywheel calibrate). Money in "
+                "{currency}. "
+            ).format(
+                date=baseline.info.get("created", _("n/a")),
+                method=baseline.info.get("method", _("n/a")),
+                currency=_(baseline.currency),
+            )
+            + _(EXPLAIN)
         ),
         table,
         html.Div([_chart(row) for row in rows], className="charts"),
-        html.H3("Calibrated parameters"),
+        html.H3(_("Calibrated parameters")),
         params,
         *extra,
-        html.H3("Warnings from the fit"),
-        html.Ul([html.Li(w) for w in warnings] or [html.Li("none")]),
+        html.H3(_("Warnings from the fit")),
+        html.Ul([html.Li(w) for w in warnings] or [html.Li(_("none"))]),
     ]
 
 
+@i18n.with_query_language
 def layout(**query):
     """Calibration page layout: the region chosen in the link (``?region=deu``)."""
     region = state.clean_region(query.get("region"))
     return html.Div(
         className="model",
         children=[
+            dcc.Store(id="page-lang", data=i18n.current()),
             region_selector(query, "calibration"),
             html.Div(id="calibration-body", children=body(region)),
         ],
     )
 
 
-@callback(Output("calibration-body", "children"), Input("calibration-region", "value"))
+@callback(
+    Output("calibration-body", "children"),
+    Input("calibration-region", "value"),
+    State("page-lang", "data"),
+)
+@i18n.localized
 def show_region(region):
     """Redraw the page for the region chosen in its selector."""
     return body(state.clean_region(region))
@@ -190,7 +233,7 @@ remember_region("calibration")
 dash.register_page(
     __name__,
     path="/calibration",
-    name="Calibration",
+    name=N_("Calibration"),
     order=3,
     title="Digital Flywheel: calibration",
     layout=layout,

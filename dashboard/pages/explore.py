@@ -20,12 +20,12 @@ from dash import (
 )
 from dash.exceptions import PreventUpdate
 
-from dashboard import figures, runs, state
+from dashboard import figures, i18n, runs, state
 from dashboard.components import graph, region_selector, remember_region
+from dashboard.i18n import N_, _, in_money
 from dashboard.story import load_story
 from flywheel import InputError, load_levers
 from flywheel.files import slug
-from flywheel.results import in_currency
 from flywheel.scenarios import load_scenario, preset_names
 
 LEVER = "explore-lever"
@@ -44,32 +44,45 @@ CHARTS = state.CHART_COUNT  # trajectory charts, each showing the variable picke
 PICKS = [f"explore-pick-{index}" for index in range(CHARTS)]
 CARD_FORMATS = {
     "Digital economy share of GDP": (
-        "Digital economy, share of GDP",
+        N_("Digital economy, share of GDP"),
         100,
         "{:.1f} %",
-        "{:+.1f} pts",
+        N_("{:+.1f} pts"),
     ),
-    "Digital Government Capability": ("Digital government (index 0-1)", 1, "{:.3f}", "{:+.3f}"),
-    "Digital Society Adoption": ("People online", 100, "{:.1f} %", "{:+.1f} pts"),
-    "GDP per capita": ("GDP per person", 1, "{:,.0f} k yuan", "{:+,.0f} k"),
-    "Regional development index": ("Development index (0-1)", 1, "{:.3f}", "{:+.3f}"),
+    "Digital Government Capability": (
+        N_("Digital government (index 0-1)"),
+        1,
+        "{:.3f}",
+        "{:+.3f}",
+    ),
+    "Digital Society Adoption": (N_("People online"), 100, "{:.1f} %", N_("{:+.1f} pts")),
+    "GDP per capita": (N_("GDP per person"), 1, N_("{:,.0f} k yuan"), N_("{:+,.0f} k")),
+    "Regional development index": (N_("Development index (0-1)"), 1, "{:.3f}", "{:+.3f}"),
 }
+#: Development stages named on the cards.
+STAGES = {"growth": N_("growth"), "transformation": N_("transformation")}
 
 
-BANDS_LABEL = " Show uncertainty: 5-95 % of 200 calibrated variants"
+BANDS_LABEL = N_(" Show uncertainty: 5-95 % of 200 calibrated variants")
 #: The headline changes the waterfall can split: "variable|year" -> (label, scale, unit).
 ATTRIBUTION_LINES = {
-    f"{variable}|{year}": (f"{label}, {year}", scale, unit)
+    f"{variable}|{year}": (label, year, scale, unit)
     for year in (2050, 2035)
     for variable, label, scale, unit in (
-        ("GDP per capita", "GDP per person", 1, "thousand yuan"),
-        ("Digital economy share of GDP", "Digital economy share of GDP", 100, "points"),
-        ("Digital Government Capability", "Digital government capability", 1, "index"),
-        ("Digital Society Adoption", "People online", 100, "points"),
-        ("Regional development index", "Development index", 1, "index"),
+        ("GDP per capita", N_("GDP per person"), 1, N_("thousand yuan")),
+        ("Digital economy share of GDP", N_("Digital economy share of GDP"), 100, N_("points")),
+        ("Digital Government Capability", N_("Digital government capability"), 1, N_("index")),
+        ("Digital Society Adoption", N_("People online"), 100, N_("points")),
+        ("Regional development index", N_("Development index"), 1, N_("index")),
     )
 }
-ATTRIBUTION_OPTIONS = [{"label": v[0], "value": k} for k, v in ATTRIBUTION_LINES.items()]
+ATTRIBUTION_DEFAULT = next(iter(ATTRIBUTION_LINES))
+
+
+def _attribution_label(key: str) -> str:
+    """A headline change's name in the menu and on the waterfall ("GDP per person, 2050")."""
+    label, year, _scale, _unit = ATTRIBUTION_LINES[key]
+    return _("{line}, {year}").format(line=_(label), year=year)
 
 
 BOX = "explore-box-"  # + lever key: the typed value beside each slider
@@ -78,15 +91,21 @@ BOX = "explore-box-"  # + lever key: the typed value beside each slider
 def _slider(lever):
     marks = {lever.min: f"{lever.min:g}", lever.max: f"{lever.max:g}"}
     marks[lever.default] = {"label": "▲", "style": {"color": "#666666"}}
+    unit = _(lever.unit) if lever.unit else ""
     return html.Div(
         className="lever",
-        title=lever.help,
+        title=_(lever.help),
         children=[
             html.Div(
                 className="lever-head",
                 children=[
-                    html.Label(lever.label, htmlFor=BOX + lever.key),
-                    html.Span(f"{lever.unit} · baseline ▲ {lever.default:g}", className="unit"),
+                    html.Label(_(lever.label), htmlFor=BOX + lever.key),
+                    html.Span(
+                        _("{unit} · baseline ▲ {default}").format(
+                            unit=unit, default=f"{lever.default:g}"
+                        ),
+                        className="unit",
+                    ),
                 ],
             ),
             html.Div(
@@ -116,7 +135,7 @@ def _slider(lever):
                     ),
                 ],
             ),
-            html.Div(lever.help, className="help secondary"),
+            html.Div(_(lever.help), className="help secondary"),
         ],
     )
 
@@ -136,12 +155,12 @@ def _sliders(open_assumptions: bool = False):
         members = [lever for lever in table if lever.group == group]
         if members:
             fieldset = html.Fieldset(
-                [html.Legend(group)] + [_slider(lever) for lever in members],
+                [html.Legend(_(group))] + [_slider(lever) for lever in members],
                 className=f"lever-group group-{group.split()[0].lower()}",
             )
             (assumptions if group in ASSUMPTION_GROUPS else policy).append(fieldset)
     return [
-        html.H2("Policy levers", className="panel-title"),
+        html.H2(_("Policy levers"), className="panel-title"),
         *policy,
         html.Details(
             id="explore-assumptions",
@@ -149,8 +168,10 @@ def _sliders(open_assumptions: bool = False):
             open=open_assumptions,
             children=[
                 html.Summary(
-                    "Assumptions: when policies start, how the three lines are linked, a "
-                    "future shock"
+                    _(
+                        "Assumptions: when policies start, how the three lines are linked, a "
+                        "future shock"
+                    )
                 ),
                 *assumptions,
             ],
@@ -160,20 +181,21 @@ def _sliders(open_assumptions: bool = False):
 
 def _changes_assumptions(query: dict) -> bool:
     """True when the address sets an assumption (timing, a link, the shock) off its default."""
-    levers, _ = state.from_page_query(query)
+    levers, _problems = state.from_page_query(query)
     table = load_levers()
     return any(
         table.get(key).group in ASSUMPTION_GROUPS for key in state.changed_levers(levers, table)
     )
 
 
+@i18n.with_query_language
 def layout(**query):
     """Explore page layout (URL query values are applied by a callback)."""
-    presets = [{"label": load_scenario(name).title, "value": name} for name in preset_names()]
-    picks, _ = state.picks_from_query(query)
+    presets = [{"label": _(load_scenario(name).title), "value": name} for name in preset_names()]
+    picks, _messages = state.picks_from_query(query)
     menu = [
-        {"label": f"{title} ({unit})", "value": key}
-        for key, (_, title, unit, _) in figures.chart_menu().items()
+        {"label": f"{_(title)} ({in_money(unit, 'yuan')})", "value": key}
+        for key, (_variable, title, unit, _scale) in figures.chart_menu().items()
     ]
     charts = [
         html.Div(
@@ -196,6 +218,7 @@ def layout(**query):
         className="explore",
         children=[
             dcc.Location(id="explore-url", refresh=False),
+            dcc.Store(id="page-lang", data=i18n.current()),  # the callbacks' language
             dcc.Location(id="explore-url-sync", refresh=False),
             dcc.Store(id="explore-scenario"),
             dcc.Store(id="explore-request"),  # the levers sent to the server (see GATE)
@@ -215,12 +238,12 @@ def layout(**query):
                             dcc.Dropdown(
                                 id="explore-preset",
                                 options=presets,
-                                placeholder="Start from a preset...",
+                                placeholder=_("Start from a preset..."),
                                 clearable=True,
                                 className="preset",
                             ),
                             html.Button(
-                                "Reset to baseline", id="explore-reset", className="button"
+                                _("Reset to baseline"), id="explore-reset", className="button"
                             ),
                         ],
                     ),
@@ -236,13 +259,16 @@ def layout(**query):
                         children=[
                             html.H1(id="explore-intro-title", className="intro-title"),
                             html.P(
-                                "The model asks what happens to a region's development when it "
-                                "invests in its digital economy, its digital government and its "
-                                "digital society, which drive one another like a flywheel. Move "
-                                "a policy lever on the left and compare the blue scenario with "
-                                "the grey dashed baseline. To start, set public digital "
-                                "investment to 6 and watch digital government, then the other "
-                                "two lines, rise; or follow the guided story."
+                                _(
+                                    "The model asks what happens to a region's development when "
+                                    "it invests in its digital economy, its digital government "
+                                    "and its digital society, which drive one another like a "
+                                    "flywheel. Move a policy lever on the left and compare the "
+                                    "blue scenario with the grey dashed baseline. To start, set "
+                                    "public digital investment to 6 and watch digital "
+                                    "government, then the other two lines, rise; or follow the "
+                                    "guided story."
+                                )
                             ),
                         ],
                     ),
@@ -253,13 +279,19 @@ def layout(**query):
                                 className="control-row",
                                 children=[
                                     html.Button(
-                                        "Guided story", id="explore-story-start", className="button"
+                                        _("Guided story"),
+                                        id="explore-story-start",
+                                        className="button",
                                     ),
                                     html.Button(
-                                        "◀ Back", id="explore-story-back", className="button ghost"
+                                        _("◀ Back"),
+                                        id="explore-story-back",
+                                        className="button ghost",
                                     ),
                                     html.Button(
-                                        "Next ▶", id="explore-story-next", className="button ghost"
+                                        _("Next ▶"),
+                                        id="explore-story-next",
+                                        className="button ghost",
                                     ),
                                 ],
                             ),
@@ -276,12 +308,16 @@ def layout(**query):
                                 className="control-row",
                                 children=[
                                     html.Label(
-                                        "Which lever did this?", htmlFor="explore-attribution-line"
+                                        _("Which lever did this?"),
+                                        htmlFor="explore-attribution-line",
                                     ),
                                     dcc.Dropdown(
                                         id="explore-attribution-line",
-                                        options=ATTRIBUTION_OPTIONS,
-                                        value=ATTRIBUTION_OPTIONS[0]["value"],
+                                        options=[
+                                            {"label": _attribution_label(key), "value": key}
+                                            for key in ATTRIBUTION_LINES
+                                        ],
+                                        value=ATTRIBUTION_DEFAULT,
                                         clearable=False,
                                         className="attribution-line",
                                     ),
@@ -296,26 +332,26 @@ def layout(**query):
                         children=[
                             dcc.Input(
                                 id="explore-save-name",
-                                placeholder="Name this scenario",
+                                placeholder=_("Name this scenario"),
                                 maxLength=40,
                                 debounce=False,
                                 className="input",
                             ),
                             html.Button(
-                                "Save in this browser", id="explore-save", className="button"
+                                _("Save in this browser"), id="explore-save", className="button"
                             ),
                             dcc.Checklist(
                                 id="explore-bands",
-                                options=[{"label": BANDS_LABEL, "value": "on"}],
+                                options=[{"label": _(BANDS_LABEL), "value": "on"}],
                                 value=["on"],
                                 inline=True,
                                 className="bands-switch",
                             ),
                             html.Button(
-                                "Delete ticked",
+                                _("Delete ticked"),
                                 id="explore-delete",
                                 className="button ghost",
-                                title="Delete the saved scenarios ticked for comparison",
+                                title=_("Delete the saved scenarios ticked for comparison"),
                             ),
                             dcc.Checklist(
                                 id="explore-compare",
@@ -325,17 +361,19 @@ def layout(**query):
                                 className="compare",
                             ),
                             html.Button(
-                                "Download CSV", id="explore-download-csv", className="button ghost"
+                                _("Download CSV"),
+                                id="explore-download-csv",
+                                className="button ghost",
                             ),
                             html.Button(
-                                "Download scenario JSON",
+                                _("Download scenario JSON"),
                                 id="explore-download-json",
                                 className="button ghost",
                             ),
                             dcc.Upload(
                                 id="explore-upload",
                                 children=html.Button(
-                                    "Upload scenario JSON", className="button ghost"
+                                    _("Upload scenario JSON"), className="button ghost"
                                 ),
                                 max_size=state.MAX_SCENARIO_BYTES,
                                 accept=".json,application/json",
@@ -343,8 +381,10 @@ def layout(**query):
                         ],
                     ),
                     html.Div(
-                        "Grey dashed: baseline · blue: this scenario · shaded: 5-95 % range · "
-                        "red dots: observed",
+                        _(
+                            "Grey dashed: baseline · blue: this scenario · shaded: 5-95 % range "
+                            "· red dots: observed"
+                        ),
                         className="presentation-key",
                     ),
                     html.Div(charts, className="charts"),
@@ -353,12 +393,14 @@ def layout(**query):
                         children=[
                             graph("explore-cost", 380, "graph cost-graph"),
                             html.P(
-                                "Left: digital cost per unit and marginal cost against digital "
-                                "output (2005 = 1, log scale). Right: traditional marginal cost "
-                                "against scale (1 = the efficient scale).",
+                                _(
+                                    "Left: digital cost per unit and marginal cost against "
+                                    "digital output (2005 = 1, log scale). Right: traditional "
+                                    "marginal cost against scale (1 = the efficient scale)."
+                                ),
                                 className="note",
                             ),
-                            html.Label("Operating point in year", htmlFor="explore-cost-year"),
+                            html.Label(_("Operating point in year"), htmlFor="explore-cost-year"),
                             dcc.Slider(
                                 id="explore-cost-year",
                                 min=2005,
@@ -402,11 +444,13 @@ def _charts(picks) -> tuple[list[str], list[tuple], tuple[str, ...]]:
     State("explore-upload", "filename"),
     State({"type": LEVER, "key": ALL}, "id"),
     State({"type": LEVER, "key": ALL}, "value"),
+    State("page-lang", "data"),
 )
+@i18n.localized
 def apply_levers(search, preset, _reset, upload, filename, ids, values):
     """Set the sliders from the URL (on load), a preset, the reset button or an uploaded file."""
     trigger = ctx.triggered_id
-    current, _ = state.clean_levers(ids, values)
+    current, _problems = state.clean_levers(ids, values)
     messages: list[str] = []
     shown_preset = None  # the preset box names a preset only while its levers are applied
     if trigger == "explore-preset":
@@ -414,24 +458,29 @@ def apply_levers(search, preset, _reset, upload, filename, ids, values):
             raise PreventUpdate
         scenario = load_scenario(preset)
         levers = {**load_levers().defaults(), **scenario.levers}
-        messages.append(f"Preset applied: {scenario.title}. {scenario.description}".strip())
+        messages.append(
+            _("Preset applied: {title}. {description}")
+            .format(title=_(scenario.title), description=_(scenario.description))
+            .strip()
+        )
         shown_preset = preset
     elif trigger == "explore-reset":
         levers = load_levers().defaults()
-        messages.append("All levers back to the baseline.")
+        messages.append(_("All levers back to the baseline."))
     elif trigger == "explore-upload":
         try:
             levers = state.from_upload(upload, filename)
-            messages.append(f"Scenario loaded from {str(filename)[:80]}.")
+            messages.append(_("Scenario loaded from {file}.").format(file=str(filename)[:80]))
         except InputError as error:
-            return _slider_values(current, ids), f"Could not load the file: {error}", dash.no_update
+            problem = _("Could not load the file: {error}").format(error=error)
+            return _slider_values(current, ids), problem, dash.no_update
     else:
         levers, messages = state.from_query(search)
         messages += state.picks_from_query(search)[1]  # the charts are set by the layout
         if levers == current and not messages:
             raise PreventUpdate
         if messages:
-            messages.insert(0, "From the link:")
+            messages.insert(0, _("From the link:"))
         if levers == current:  # nothing to move, but say what was wrong with the link
             return _unchanged(ids), " ".join(messages), dash.no_update
     return _slider_values(levers, ids), " ".join(messages), shown_preset
@@ -472,8 +521,10 @@ clientside_callback(
     [State(BOX + key, "value") for key in KEYS],
     State({"type": LEVER, "key": ALL}, "id"),
     State({"type": LEVER, "key": ALL}, "value"),
+    State("page-lang", "data"),
     prevent_initial_call=True,
 )
+@i18n.localized
 def typed(*args):
     """A value typed in a lever's box (on Enter or leaving it) moves its slider, if valid.
 
@@ -487,7 +538,7 @@ def typed(*args):
     key = trigger.removeprefix(BOX)
     if key not in KEYS or len(boxes) != len(KEYS):
         raise PreventUpdate
-    current, _ = state.clean_levers(ids, values)
+    current, _problems = state.clean_levers(ids, values)
     lever = load_levers().get(key)
     text = boxes[KEYS.index(key)]
     box_values = [dash.no_update] * len(KEYS)
@@ -522,7 +573,9 @@ def typed(*args):
     State("presentation", "data"),
     State({"type": LEVER, "key": ALL}, "id"),
     State("saved-scenarios", "data"),
+    State("page-lang", "data"),
 )
+@i18n.localized
 def update(request, compare, cost_year, show_bands, region, *rest):
     """Run the scenario in the chosen region; redraw every chart and card (bands if on).
 
@@ -551,8 +604,8 @@ def update(request, compare, cost_year, show_bands, region, *rest):
     if bands_on and (final or not patch):
         result, scenario_bands = runs.run_with_bands(changed, variables, region)
         bands = {
-            "Baseline": runs.bands({}, variables, region),
-            "This scenario": scenario_bands,
+            N_("Baseline"): runs.bands({}, variables, region),
+            N_("This scenario"): scenario_bands,
         }
     else:
         result = runs.run(changed, region, variables)
@@ -566,8 +619,8 @@ def update(request, compare, cost_year, show_bands, region, *rest):
     charts = [
         figures.trajectory_figure(
             variable,
-            title,
-            in_currency(unit, currency),
+            _(title),
+            in_money(unit, currency),
             scale,
             result,
             base,
@@ -592,7 +645,7 @@ def update(request, compare, cost_year, show_bands, region, *rest):
         *charts,
         figures.cost_figure(result, year, runs.cost_curves(region)),
         _cards(runs.headline(result, base), currency),
-        state.to_query(levers, region, picks),
+        state.to_query(levers, region, picks, i18n.current()),
         " ".join(messages),
         levers,
         levers,
@@ -617,7 +670,7 @@ def _saved(saved, names) -> list[tuple[str, dict[str, float]]]:
     for name in names[:MAX_COMPARE]:
         raw = saved.get(name) if isinstance(name, str) else None
         if isinstance(raw, dict):
-            levers, _ = state.clean_lever_dict(raw)
+            levers, _problems = state.clean_lever_dict(raw)
             picked.append((name, levers))
     return picked
 
@@ -625,63 +678,73 @@ def _saved(saved, names) -> list[tuple[str, dict[str, float]]]:
 def _cards(numbers: dict, currency: str = "yuan") -> list:
     cards = []
     for name, (label, scale, value_fmt, delta_fmt) in CARD_FORMATS.items():
-        value_fmt = in_currency(value_fmt, currency)
+        value_fmt = in_money(value_fmt, currency)
         rows = [
             html.Div(
                 [
                     html.Span(str(year), className="year"),
                     html.Span(value_fmt.format(value * scale), className="value"),
-                    html.Span(delta_fmt.format(delta * scale) + " vs baseline", className="delta"),
+                    html.Span(
+                        _("{change} vs baseline").format(change=_(delta_fmt).format(delta * scale)),
+                        className="delta",
+                    ),
                 ]
             )
             for year, (value, delta) in numbers["cards"][name].items()
         ]
-        cards.append(html.Div([html.Div(label, className="card-title"), *rows], className="card"))
+        cards.append(
+            html.Div([html.Div(_(label), className="card-title"), *rows], className="card")
+        )
 
     def year(stage, which):
         found = numbers[which].get(stage)
-        return str(found) if found else "after 2050"
+        return str(found) if found else _("after 2050")
 
     cards.append(
         html.Div(
             className="card",
             children=[
-                html.Div("Development stage reached", className="card-title"),
+                html.Div(_("Development stage reached"), className="card-title"),
                 *[
                     html.Div(
                         [
-                            html.Span(stage, className="year"),
+                            html.Span(_(word), className="year"),
                             html.Span(year(stage, "stages"), className="value"),
                             html.Span(
-                                f"baseline {year(stage, 'baseline_stages')}", className="delta"
+                                _("baseline {year}").format(year=year(stage, "baseline_stages")),
+                                className="delta",
                             ),
                         ]
                     )
-                    for stage in ("growth", "transformation")
+                    for stage, word in STAGES.items()
                 ],
             ],
         )
     )
     ratio = numbers["gdp_per_spending"]
+    one = _unit_of(currency) if i18n.current() == "en" else _(currency)
     cards.append(
         html.Div(
             className="card",
             children=[
                 html.Div(
-                    f"GDP gained per extra {_unit_of(currency)} of public digital spending",
+                    _("GDP gained per extra {unit} of public digital spending").format(unit=one),
                     className="card-title",
                 ),
                 html.Div(
                     html.Span(
-                        f"{ratio:,.1f} {currency}"
+                        f"{ratio:,.1f} {_(currency)}"
                         if ratio is not None
-                        else "no extra public spending",
+                        else _("no extra public spending"),
                         className="value",
                     )
                 ),
                 html.Div(
-                    f"{numbers['start']}-2050: {numbers['extra_gdp']:+,.0f} tn GDP for "
-                    f"{numbers['extra_spending']:+,.1f} tn spending",
+                    _("{start}-2050: {gdp} tn GDP for {spending} tn spending").format(
+                        start=numbers["start"],
+                        gdp=f"{numbers['extra_gdp']:+,.0f}",
+                        spending=f"{numbers['extra_spending']:+,.1f}",
+                    ),
                     className="delta",
                 ),
             ],
@@ -690,14 +753,18 @@ def _cards(numbers: dict, currency: str = "yuan") -> list:
     return cards
 
 
-@callback(Output("explore-intro-title", "children"), Input("explore-region", "value"))
+@callback(
+    Output("explore-intro-title", "children"),
+    Input("explore-region", "value"),
+    State("page-lang", "data"),
+)
+@i18n.localized
 def intro_title(region):
     """The introduction names the region the page shows."""
     from dashboard.components import region_label
 
-    return (
-        f"What if {region_label(state.clean_region(region))} invests in its digital economy, "
-        "government and society?"
+    return _("What if {region} invests in its digital economy, government and society?").format(
+        region=region_label(state.clean_region(region))
     )
 
 
@@ -711,8 +778,10 @@ def intro_title(region):
     Input("explore-story-next", "n_clicks"),
     State("explore-story-step", "data"),
     State({"type": LEVER, "key": ALL}, "id"),
+    State("page-lang", "data"),
     prevent_initial_call=True,
 )
+@i18n.localized
 def story(_start, _back, _next, step, ids):
     """Click through the guided story: each step sets the levers and charts and says why."""
     steps = load_story()
@@ -730,9 +799,13 @@ def story(_start, _back, _next, step, ids):
     chosen = steps[index]
     levers = {**load_levers().defaults(), **chosen.levers}
     panel = [
-        html.Strong(f"Step {index + 1} of {len(steps)}: {chosen.title}. "),
-        html.Span(chosen.text),
-        html.Div(["Look at: ", chosen.look_at], className="look-at"),
+        html.Strong(
+            _("Step {number} of {total}: {title}. ").format(
+                number=index + 1, total=len(steps), title=_(chosen.title)
+            )
+        ),
+        html.Span(_(chosen.text)),
+        html.Div([_("Look at: "), _(chosen.look_at)], className="look-at"),
     ]
     return _slider_values(levers, ids), *chosen.charts, panel, index
 
@@ -744,32 +817,31 @@ def story(_start, _back, _next, step, ids):
     Input("explore-attribution-line", "value"),
     Input("explore-region", "value"),
     State({"type": LEVER, "key": ALL}, "id"),
+    State("page-lang", "data"),
 )
+@i18n.localized
 def attribution(values, line, region, ids):
     """Split the chosen headline change among the levers that differ from the baseline."""
-    levers, _ = state.clean_levers(ids, values)
+    levers, _problems = state.clean_levers(ids, values)
     region = state.clean_region(region)
-    key = (
-        line
-        if isinstance(line, str) and line in ATTRIBUTION_LINES
-        else ATTRIBUTION_OPTIONS[0]["value"]
-    )
-    label, scale, unit = ATTRIBUTION_LINES[key]
+    key = line if isinstance(line, str) and line in ATTRIBUTION_LINES else ATTRIBUTION_DEFAULT
+    _label, _year, scale, unit = ATTRIBUTION_LINES[key]
+    label = _attribution_label(key)
     variable, year = key.split("|")
     split = runs.attribution(state.changed_levers(levers), region)
-    unit = in_currency(unit, runs.currency_of(region))
+    unit = in_money(unit, runs.currency_of(region))
     if split.shares.empty:
         return (
             figures.waterfall_figure({}, 0.0, label, unit),
-            "Move a slider: the change against the baseline is split here among the levers.",
+            _("Move a slider: the change against the baseline is split here among the levers."),
         )
     column = (variable, int(year))
-    names = {lever.key: lever.label for lever in load_levers()}
+    names = {lever.key: _(lever.label) for lever in load_levers()}
     shares = {names.get(k, k): float(v) * scale for k, v in split.shares[column].items()}
-    note = (
+    note = _(
         "Each bar is a lever's share of the change, averaged over every order in which the "
-        f"levers could be switched on ({split.method()}); the bars add up to the total."
-    )
+        "levers could be switched on ({method}); the bars add up to the total."
+    ).format(method=split.method())
     return figures.waterfall_figure(shares, split.change[column] * scale, label, unit), note
 
 
@@ -782,8 +854,10 @@ def attribution(values, line, region, ids):
     State("explore-save-name", "value"),
     State("explore-scenario", "data"),
     State("saved-scenarios", "data"),
+    State("page-lang", "data"),
     prevent_initial_call=True,
 )
+@i18n.localized
 def save_scenario(_clicks, name, levers, saved):
     """Save the current levers under a name in the browser's local storage."""
     if not _clicks:
@@ -791,14 +865,17 @@ def save_scenario(_clicks, name, levers, saved):
     saved = dict(saved) if isinstance(saved, dict) else {}
     name = name.strip()[:40] if isinstance(name, str) else ""
     if not name:
-        return dash.no_update, dash.no_update, dash.no_update, "Type a name for the scenario first."
-    if name not in saved and len(saved) >= MAX_SAVED:
-        message = f"At most {MAX_SAVED} saved scenarios; delete one first."
+        message = _("Type a name for the scenario first.")
         return dash.no_update, dash.no_update, dash.no_update, message
-    clean, _ = state.clean_lever_dict(levers)
+    if name not in saved and len(saved) >= MAX_SAVED:
+        message = _("At most {count} saved scenarios; delete one first.").format(count=MAX_SAVED)
+        return dash.no_update, dash.no_update, dash.no_update, message
+    clean, _problems = state.clean_lever_dict(levers)
     saved[name] = state.changed_levers(clean)
-    message = f"Saved '{name}'. Tick it above the charts to compare (up to {MAX_COMPARE})."
-    return saved, compare_options(None, saved), "", message
+    message = _("Saved '{name}'. Tick it above the charts to compare (up to {count}).").format(
+        name=name, count=MAX_COMPARE
+    )
+    return saved, _compare_options(saved), "", message
 
 
 @callback(
@@ -809,8 +886,10 @@ def save_scenario(_clicks, name, levers, saved):
     Input("explore-delete", "n_clicks"),
     State("explore-compare", "value"),
     State("saved-scenarios", "data"),
+    State("page-lang", "data"),
     prevent_initial_call=True,
 )
+@i18n.localized
 def delete_scenarios(_clicks, ticked, saved):
     """Delete the saved scenarios ticked for comparison."""
     if not _clicks:
@@ -822,23 +901,31 @@ def delete_scenarios(_clicks, ticked, saved):
         else []
     )
     if not names:
-        message = "Tick the saved scenarios to delete (the 'compare' boxes), then press Delete."
+        message = _(
+            "Tick the saved scenarios to delete (the 'compare' boxes), then press Delete ticked."
+        )
         return dash.no_update, dash.no_update, dash.no_update, message
     for name in names:
         del saved[name]
     quoted = ", ".join(f"'{name}'" for name in names)
-    return saved, compare_options(None, saved), [], f"Deleted {quoted}."
+    return saved, _compare_options(saved), [], _("Deleted {names}.").format(names=quoted)
 
 
 @callback(
     Output("explore-compare", "options"),
     Input("explore-url", "pathname"),
     State("saved-scenarios", "data"),
+    State("page-lang", "data"),
 )
+@i18n.localized
 def compare_options(_path, saved):
     """Saved scenarios as compare options (read when the page opens)."""
+    return _compare_options(saved)
+
+
+def _compare_options(saved) -> list[dict]:
     names = sorted(saved)[:MAX_SAVED] if isinstance(saved, dict) else []
-    return [{"label": f" compare '{name}'", "value": name} for name in names]
+    return [{"label": _(" compare '{name}'").format(name=name), "value": name} for name in names]
 
 
 @callback(
@@ -850,8 +937,10 @@ def compare_options(_path, saved):
     State("explore-save-name", "value"),
     State("explore-preset", "value"),
     *[State(pick, "value") for pick in PICKS],
+    State("page-lang", "data"),
     prevent_initial_call=True,
 )
+@i18n.localized
 def download(_csv, _json, levers, region=state.DEFAULT_REGION, name=None, preset=None, *picks):
     """Download the plotted numbers of the chosen region (CSV) or the scenario (JSON).
 
@@ -860,18 +949,18 @@ def download(_csv, _json, levers, region=state.DEFAULT_REGION, name=None, preset
     """
     if not (_csv or _json):
         raise PreventUpdate
-    clean, _ = state.clean_lever_dict(levers)
+    clean, _problems = state.clean_lever_dict(levers)
     changed = state.changed_levers(clean)
     if ctx.triggered_id == "explore-download-json":
         title = name.strip()[:40] if isinstance(name, str) and name.strip() else ""
         if not title and isinstance(preset, str) and preset in preset_names():
-            title = load_scenario(preset).title
-        title = title or "Scenario from the dashboard"
+            title = _(load_scenario(preset).title)
+        title = title or _("Scenario from the dashboard")
         content = json.dumps({"title": title, "levers": changed}, indent=2, ensure_ascii=False)
         stem = slug(title) or "scenario"
         return {"content": content, "filename": f"flywheel-{stem}.json"}
     region = state.clean_region(region)
-    _, chosen, variables = _charts(list(picks))
+    _picks, chosen, variables = _charts(list(picks))
     table = plotted_table(
         runs.run(changed, region, variables), runs.baseline(region, variables), chosen
     )
@@ -883,14 +972,19 @@ def plotted_table(result, base, charts=None):
     """The numbers the trajectory charts plot, in their display units, scenario and baseline."""
     table = {}
     for variable, title, unit, scale in charts or figures.TRAJECTORIES:
-        unit = in_currency(unit, result.currency)
-        table[f"{title} ({unit})"] = result.frame[variable] * scale
-        table[f"{title} ({unit}), baseline"] = base.frame[variable] * scale
+        name = f"{_(title)} ({in_money(unit, result.currency)})"
+        table[name] = result.frame[variable] * scale
+        table[_("{column}, baseline").format(column=name)] = base.frame[variable] * scale
     return pd.DataFrame(table).rename_axis("year")
 
 
 remember_region("explore")
 
 dash.register_page(
-    __name__, path="/", name="Explore", order=0, title="Digital Flywheel: explore", layout=layout
+    __name__,
+    path="/",
+    name=N_("Explore"),
+    order=0,
+    title="Digital Flywheel: explore",
+    layout=layout,
 )

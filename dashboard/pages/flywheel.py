@@ -7,8 +7,9 @@ from functools import lru_cache
 import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
-from dashboard import figures, runs, state
+from dashboard import figures, i18n, runs, state
 from dashboard.components import graph, publish_levers, region_selector, remember_region
+from dashboard.i18n import N_, _
 from flywheel import Scenario, load_levers
 from flywheel.evidence import dividend_sentence, flywheel_dividend
 from flywheel.loops import load_loops
@@ -17,9 +18,19 @@ LINKS = [lever for lever in load_levers() if lever.group == "Links"]
 
 
 @lru_cache(maxsize=1)
+def _baseline_dividend() -> dict:
+    """The flywheel dividend of the baseline (computed once per process)."""
+    return flywheel_dividend(Scenario())
+
+
 def baseline_dividend() -> str:
-    """The flywheel dividend of the baseline, in one sentence (computed once per process)."""
-    return dividend_sentence(flywheel_dividend(Scenario()))
+    """The flywheel dividend of the baseline, in one sentence in the page's language."""
+    return dividend_sentence(_baseline_dividend(), _)
+
+
+def _link_name(lever) -> str:
+    """A link lever's name without its "Link: " prefix, in the page's language."""
+    return _(lever.label).removeprefix(_("Link: "))
 
 
 def _link_pair(key: str) -> tuple[str, str]:
@@ -27,15 +38,13 @@ def _link_pair(key: str) -> tuple[str, str]:
     return source, target
 
 
+@i18n.with_query_language
 def layout(**query):
     """Flywheel page layout: the scenario (levers, link cuts, region) from the link."""
     levers, messages = state.from_page_query(query)
     switches = dcc.Checklist(
         id="flywheel-links",
-        options=[
-            {"label": f" {lever.label.removeprefix('Link: ')}", "value": lever.key}
-            for lever in LINKS
-        ],
+        options=[{"label": f" {_link_name(lever)}", "value": lever.key} for lever in LINKS],
         value=[lever.key for lever in LINKS if levers[lever.key] != 0],
         className="link-switches",
     )
@@ -47,10 +56,10 @@ def layout(**query):
                     loop.code,
                     id={"type": "flywheel-loop", "code": loop.code},
                     className=f"loop-code {loop.polarity}",
-                    title="Highlight on the diagram",
+                    title=_("Highlight on the diagram"),
                 ),
-                html.Span(f" {loop.name}: ", className="loop-name"),
-                html.Span(loop.story),
+                html.Span(f" {_(loop.name)}: ", className="loop-name"),
+                html.Span(_(loop.story)),
             ],
         )
         for loop in load_loops()
@@ -60,15 +69,18 @@ def layout(**query):
         children=[
             dcc.Location(id="flywheel-url", refresh=False),
             dcc.Store(id="flywheel-levers", data=levers),
+            dcc.Store(id="page-lang", data=i18n.current()),
             html.Div(region_selector(query, "flywheel"), className="flywheel-region"),
             html.Div(" ".join(messages), className="message", role="status"),
             html.Section(
                 className="diagram",
                 children=[
-                    html.H2("The flywheel: how the three main lines drive each other"),
+                    html.H2(_("The flywheel: how the three main lines drive each other")),
                     html.P(baseline_dividend(), id="flywheel-dividend", className="story"),
                     graph("flywheel-diagram", 440, "graph diagram-graph"),
-                    html.H3("Cross-line links (untick to cut a link from the policy start year)"),
+                    html.H3(
+                        _("Cross-line links (untick to cut a link from the policy start year)")
+                    ),
                     switches,
                     html.Div(id="flywheel-message", className="message", role="status"),
                 ],
@@ -89,7 +101,7 @@ def layout(**query):
             html.Section(
                 className="loops secondary",
                 children=[
-                    html.H3("Feedback loops (R reinforcing, B balancing)"),
+                    html.H3(_("Feedback loops (R reinforcing, B balancing)")),
                     html.Ul(loops),
                 ],
             ),
@@ -108,7 +120,9 @@ def layout(**query):
     Input("flywheel-strip", "clickData"),
     Input("flywheel-region", "value"),
     State("flywheel-levers", "data"),
+    State("page-lang", "data"),
 )
+@i18n.localized
 def update(active, _loop_clicks, strip_click, region, current):
     """Redraw the diagram, the small charts and the loop-dominance strip for the links switched on."""
     active = [key for key in active if isinstance(key, str)] if isinstance(active, list) else []
@@ -124,15 +138,17 @@ def update(active, _loop_clicks, strip_click, region, current):
     scenario_levers = state.changed_levers({**with_links, **cut})
     dominance = runs.dominance(scenario_levers, region)
     strengths = {_link_pair(key): value for key, value in cut.items()}
-    cut_names = [lever.label.removeprefix("Link: ") for lever in LINKS if cut[lever.key] == 0]
+    cut_names = [_link_name(lever) for lever in LINKS if cut[lever.key] == 0]
     if cut_names:
-        messages.append("Cut from the policy start year: " + ", ".join(cut_names) + ".")
+        messages.append(
+            _("Cut from the policy start year: {links}.").format(links=_(", ").join(cut_names))
+        )
     return (
         figures.flywheel_diagram(strengths, highlight),
         figures.small_multiples(result, reference),
         " ".join(messages),
         figures.dominance_strip(dominance.by_code(), highlight),
-        "In this scenario: " + dominance.story(),
+        _("In this scenario: ") + dominance.story(_),
     )
 
 
@@ -147,7 +163,7 @@ def update(active, _loop_clicks, strip_click, region, current):
 def share(active, region, current):
     """Link cuts and the region become the scenario's: in the address and on every page."""
     active = [key for key in active if isinstance(key, str)] if isinstance(active, list) else []
-    levers, _ = state.clean_lever_dict(current)
+    levers, _problems = state.clean_lever_dict(current)
     levers.update({lever.key: (1.0 if lever.key in active else 0.0) for lever in LINKS})
     return levers, state.to_query(levers, state.clean_region(region))
 
@@ -168,7 +184,7 @@ publish_levers("flywheel")
 dash.register_page(
     __name__,
     path="/flywheel",
-    name="Flywheel",
+    name=N_("Flywheel"),
     order=1,
     title="Digital Flywheel: feedback loops",
     layout=layout,

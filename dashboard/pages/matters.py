@@ -5,51 +5,55 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import figures, runs, state
+from dashboard import figures, i18n, runs, state
 from dashboard.components import graph, publish_levers, region_selector, remember_region
-from flywheel.results import in_currency
+from dashboard.i18n import N_, _, in_money
 
 #: Outcomes the tornado can explain: model variable -> (label, scale, unit).
 OUTCOMES = {
-    "GDP per capita": ("GDP per person", 1, "thousand yuan"),
-    "Digital economy share of GDP": ("Digital economy, share of GDP", 100, "points"),
-    "Digital Government Capability": ("Digital government capability", 1, "index 0-1"),
-    "Digital Society Adoption": ("People online", 100, "points"),
-    "Regional development index": ("Development index", 1, "index 0-1"),
+    "GDP per capita": (N_("GDP per person"), 1, N_("thousand yuan")),
+    "Digital economy share of GDP": (N_("Digital economy, share of GDP"), 100, N_("points")),
+    "Digital Government Capability": (N_("Digital government capability"), 1, "index 0-1"),
+    "Digital Society Adoption": (N_("People online"), 100, N_("points")),
+    "Regional development index": (N_("Development index"), 1, "index 0-1"),
 }
 YEARS = (2030, 2035, 2040, 2050)
 
 
+@i18n.with_query_language
 def layout(**query):
     """What-matters page layout: the scenario (levers, region) from the link."""
-    levers, _ = state.from_page_query(query)
+    levers, _problems = state.from_page_query(query)
     return html.Div(
         className="matters",
         children=[
             dcc.Store(id="matters-levers", data=levers),
+            dcc.Store(id="page-lang", data=i18n.current()),
             region_selector(query, "matters"),
-            html.H1("What matters most?"),
+            html.H1(_("What matters most?")),
             html.P(
-                "Each bar moves one thing at a time, from its low to its high setting, with "
-                "everything else as in your scenario on the Explore page: a policy lever across "
-                "its slider range, or a constant the calibration could not pin down across its "
-                "likely range (5th to 95th percentile of what the data allow). Long bars are "
-                "where policy has the most leverage, or where better evidence would change the "
-                "answer most.",
+                _(
+                    "Each bar moves one thing at a time, from its low to its high setting, with "
+                    "everything else as in your scenario on the Explore page: a policy lever "
+                    "across its slider range, or a constant the calibration could not pin down "
+                    "across its likely range (5th to 95th percentile of what the data allow). "
+                    "Long bars are where policy has the most leverage, or where better evidence "
+                    "would change the answer most."
+                ),
                 className="intro",
             ),
             html.Div(
                 className="control-row",
                 children=[
-                    html.Label("Outcome", htmlFor="matters-outcome"),
+                    html.Label(_("Outcome"), htmlFor="matters-outcome"),
                     dcc.Dropdown(
                         id="matters-outcome",
-                        options=[{"label": v[0], "value": k} for k, v in OUTCOMES.items()],
+                        options=[{"label": _(v[0]), "value": k} for k, v in OUTCOMES.items()],
                         value="GDP per capita",
                         clearable=False,
                         className="matters-outcome",
                     ),
-                    html.Label("Year", htmlFor="matters-year"),
+                    html.Label(_("Year"), htmlFor="matters-year"),
                     dcc.Dropdown(
                         id="matters-year",
                         options=[{"label": str(y), "value": y} for y in YEARS],
@@ -72,7 +76,9 @@ def layout(**query):
     Input("matters-year", "value"),
     Input("matters-region", "value"),
     State("matters-levers", "data"),
+    State("page-lang", "data"),
 )
+@i18n.localized
 def update(outcome, year, region, current):
     """Redraw the tornado for the chosen outcome and year around the current scenario."""
     messages = []
@@ -84,15 +90,17 @@ def update(outcome, year, region, current):
     levers, problems = state.clean_lever_dict(current)
     messages += problems
     label, scale, unit = OUTCOMES[outcome]
-    unit = in_currency(unit, runs.currency_of(region))
+    unit = in_money(unit, runs.currency_of(region))
     table = runs.swings(state.changed_levers(levers), outcome, year, region)
     centre = table.attrs["centre"] * scale
-    title = f"{label} in {year}: {centre:,.3g} {unit} in this scenario"
+    title = _("{outcome} in {year}: {value} {unit} in this scenario").format(
+        outcome=_(label), year=year, value=f"{centre:,.3g}", unit=unit
+    )
     changed = state.changed_levers(levers)
     messages.append(
-        "Around your scenario from the Explore page."
+        _("Around your scenario from the Explore page.")
         if changed
-        else "Around the baseline (no lever moved on the Explore page)."
+        else _("Around the baseline (no lever moved on the Explore page).")
     )
     return figures.tornado_figure(table, title, unit, scale), " ".join(messages)
 
@@ -103,7 +111,7 @@ publish_levers("matters")
 dash.register_page(
     __name__,
     path="/matters",
-    name="What matters",
+    name=N_("What matters"),
     order=2,
     title="Digital Flywheel: what matters",
     layout=layout,

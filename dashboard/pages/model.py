@@ -5,21 +5,59 @@ from __future__ import annotations
 from functools import lru_cache
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from calibration.series import load_params
+from dashboard import i18n
+from dashboard.figures import plain_unit
+from dashboard.i18n import N_, _
 from flywheel import Scenario, load_levers
 from flywheel.evidence import evidence_for, load_evidence, measure_links
 from flywheel.simulate import engine, model_params
 
-KINDS = {"Stateful": "stock / memory", "Constant": "constant", "Auxiliary": "auxiliary"}
+KINDS = {
+    "Stateful": N_("stock / memory"),
+    "Constant": N_("constant"),
+    "Auxiliary": N_("auxiliary"),
+    "stock": N_("stock"),
+}
+#: Column headings of the page's tables.
+HEADINGS = {
+    key: text
+    for key, text in (
+        ("name", N_("Name")),
+        ("kind", N_("Kind")),
+        ("units", N_("Units")),
+        ("range", N_("Range")),
+        ("comment", N_("Comment")),
+        ("evidence", N_("Evidence")),
+        ("link", N_("Link")),
+        ("channel", N_("Channel")),
+        ("constant", N_("Constant")),
+        ("in the model", N_("In the model")),
+        ("evidence range", N_("Evidence range")),
+        ("study", N_("Study")),
+        ("estimated", N_("Estimated")),
+        ("conversion", N_("Conversion")),
+        ("lever", N_("Lever")),
+        ("label", N_("Label")),
+        ("unit", N_("Unit")),
+        ("default", N_("Default")),
+        ("group", N_("Group")),
+        ("help", N_("Help")),
+    )
+}
 
 
 def _range(limits) -> str:
     low, high = limits
     if low is None and high is None:
         return ""
-    return f"[{'' if low is None else f'{low:g}'}, {'?' if high is None else f'{high:g}'}]"
+    if high is None:
+        return _("{low} or more").format(low=f"{low:g}")
+    if low is None:
+        return _("up to {high}").format(high=f"{high:g}")
+    return _("{low} to {high}").format(low=f"{low:g}", high=f"{high:g}")
 
 
 def _basis(variable, levers: set[str], priors: dict[str, str]) -> str:
@@ -30,10 +68,10 @@ def _basis(variable, levers: set[str], priors: dict[str, str]) -> str:
             f"{row.channel} (value used {row.value:g}): {row.study}" for row in evidence
         )
     if variable.name in priors:
-        return f"calibrated; prior: {priors[variable.name]}"
+        return _("calibrated; prior: {prior}").format(prior=priors[variable.name])
     if variable.name in levers:
-        return "policy lever (set by the user)"
-    return "assumption (see comment)" if variable.is_constant else ""
+        return _("policy lever (set by the user)")
+    return _("assumption (see comment)") if variable.is_constant else ""
 
 
 def variable_rows() -> list[dict]:
@@ -43,12 +81,12 @@ def variable_rows() -> list[dict]:
     priors = {param.name: param.source for param in load_params() if param.has_prior}
     rows = []
     for variable in sorted(model.variables.values(), key=lambda v: v.name.lower()):
-        kind = "stock" if variable.is_stock else KINDS.get(variable.kind, variable.kind.lower())
+        kind = "stock" if variable.is_stock else variable.kind
         rows.append(
             {
-                "name": variable.name,
-                "kind": kind,
-                "units": variable.units,
+                "name": _(variable.name),
+                "kind": _(KINDS.get(kind, kind.lower())),
+                "units": _(plain_unit(variable.units)) if variable.units else "",
                 "range": _range(variable.limits),
                 "comment": variable.comment,
                 "evidence": _basis(variable, levers, priors),
@@ -84,7 +122,7 @@ def evidence_rows() -> tuple[dict, ...]:
 
 
 def _table(rows: list[dict], columns, table_id: str | None = None):
-    head = html.Thead(html.Tr([html.Th(column.capitalize()) for column in columns]))
+    head = html.Thead(html.Tr([html.Th(_(HEADINGS.get(column, column))) for column in columns]))
     body = html.Tbody([html.Tr([html.Td(row[column]) for column in columns]) for row in rows])
     return (
         html.Table([head, body], id=table_id, className="doc-table")
@@ -93,17 +131,18 @@ def _table(rows: list[dict], columns, table_id: str | None = None):
     )
 
 
+@i18n.with_query_language
 def layout(**_query):
     """Model page layout."""
     levers = [
         {
             "lever": lever.key,
-            "label": lever.label,
-            "unit": lever.unit,
-            "range": f"{lever.min:g} to {lever.max:g}",
+            "label": _(lever.label),
+            "unit": _(lever.unit) if lever.unit else "",
+            "range": _("{low} to {high}").format(low=f"{lever.min:g}", high=f"{lever.max:g}"),
             "default": f"{lever.default:g}",
-            "group": lever.group,
-            "help": lever.help,
+            "group": _(lever.group),
+            "help": _(lever.help),
         }
         for lever in load_levers()
     ]
@@ -111,25 +150,43 @@ def layout(**_query):
     return html.Div(
         className="model",
         children=[
-            html.H2(f"The model: {len(rows)} variables from {engine().mdl_path.name}"),
-            html.P("Every equation lives in the model file; this page is generated from it."),
+            dcc.Store(id="page-lang", data=i18n.current()),
+            html.H2(
+                _("The model: {count} variables from {file}").format(
+                    count=len(rows), file=engine().mdl_path.name
+                )
+            ),
+            html.P(
+                _("Every equation lives in the model file; this page is generated from it.")
+                + (
+                    ""
+                    if i18n.current() == i18n.DEFAULT
+                    else " "
+                    + _(
+                        "Comments and studies are quoted in English, the language of the model "
+                        "file and of the sources."
+                    )
+                )
+            ),
             dcc.Input(
                 id="model-search",
                 type="search",
                 debounce=False,
                 className="input wide",
-                placeholder="Search names, units and comments...",
+                placeholder=_("Search names, units and comments..."),
             ),
             html.Div(id="model-count", className="message"),
             html.Div(id="model-table", children=_table(rows, COLUMNS)),
-            html.H2("What the links rest on"),
+            html.H2(_("What the links rest on")),
             html.P(
-                "Each link between the three lines, the constant that sets it, how strong it is in "
-                "the model (measured, all else equal, in 2023) and the published evidence it must "
-                "stay within (models/evidence.csv)."
+                _(
+                    "Each link between the three lines, the constant that sets it, how strong it "
+                    "is in the model (measured, all else equal, in 2023) and the published "
+                    "evidence it must stay within (models/evidence.csv)."
+                )
             ),
             _table(evidence := evidence_rows(), list(evidence[0]), "model-evidence"),
-            html.H2("Levers"),
+            html.H2(_("Levers")),
             _table(levers, list(levers[0])),
         ],
     )
@@ -139,7 +196,9 @@ def layout(**_query):
     Output("model-table", "children"),
     Output("model-count", "children"),
     Input("model-search", "value"),
+    State("page-lang", "data"),
 )
+@i18n.localized
 def search(text):
     """Rows whose name, units or comment contain every word typed."""
     rows = variable_rows()
@@ -148,9 +207,14 @@ def search(text):
         rows = [
             row for row in rows if all(word in " ".join(row.values()).lower() for word in words)
         ]
-    return _table(rows, COLUMNS), f"{len(rows)} variables"
+    return _table(rows, COLUMNS), _("{count} variables").format(count=len(rows))
 
 
 dash.register_page(
-    __name__, path="/model", name="Model", order=4, title="Digital Flywheel: model", layout=layout
+    __name__,
+    path="/model",
+    name=N_("Model"),
+    order=4,
+    title="Digital Flywheel: model",
+    layout=layout,
 )

@@ -48,7 +48,7 @@ def test_model_page_lists_the_variables(driver, server_url):
     search.send_keys("policy dividend")
     from dashboard.pages.model import search as server_search
 
-    expected = server_search("policy dividend")[1]
+    expected = server_search("policy dividend", "en")[1]
     wait_until(
         driver,
         "return document.getElementById('model-count').textContent === arguments[0]",

@@ -23,7 +23,19 @@ PICKS = list(figures.default_picks())
 def update_as(trigger, request):
     """Explore's update as the browser fires it (bands on, China, the default charts)."""
     return triggered(
-        explore.update, trigger, request, [], 2035, ["on"], "china", *PICKS, None, False, IDS, {}
+        explore.update,
+        trigger,
+        request,
+        [],
+        2035,
+        ["on"],
+        "china",
+        *PICKS,
+        None,
+        False,
+        IDS,
+        {},
+        "en",
     )
 
 
@@ -40,9 +52,9 @@ def finite_numbers(figure):
 
 
 def test_update_moves_scenario_not_baseline():
-    base = explore.update(DEFAULTS, [], 2035, [], "china", *PICKS, None, False, IDS, {})
+    base = explore.update(DEFAULTS, [], 2035, [], "china", *PICKS, None, False, IDS, {}, "en")
     moved = explore.update(
-        values_with(public_investment=12), [], 2035, [], "china", *PICKS, None, False, IDS, {}
+        values_with(public_investment=12), [], 2035, [], "china", *PICKS, None, False, IDS, {}, "en"
     )
     chart = 2  # digital government capability
     assert moved[chart]["data"][0]["y"] == base[chart]["data"][0]["y"]  # baseline unchanged
@@ -56,7 +68,17 @@ def test_update_moves_scenario_not_baseline():
 )
 def test_update_survives_any_slider_value(bad):
     output = explore.update(
-        values_with(public_investment=bad), [], 2035, ["on"], "china", *PICKS, None, False, IDS, {}
+        values_with(public_investment=bad),
+        [],
+        2035,
+        ["on"],
+        "china",
+        *PICKS,
+        None,
+        False,
+        IDS,
+        {},
+        "en",
     )
     for figure in output[: explore.CHARTS + 1]:
         finite_numbers(figure)
@@ -66,13 +88,13 @@ def test_update_survives_any_slider_value(bad):
 
 @pytest.mark.parametrize(("ids", "values"), [(None, None), ("x", 5), (IDS, DEFAULTS[:-1])])
 def test_update_survives_malformed_lists(ids, values):
-    output = explore.update(values, [], 2035, ["on"], "china", *PICKS, None, False, ids, {})
+    output = explore.update(values, [], 2035, ["on"], "china", *PICKS, None, False, ids, {}, "en")
     assert "malformed" in output[explore.CHARTS + 3]
 
 
 @pytest.mark.parametrize("year", ["2035", None, math.nan, 1e308, [2030]])
 def test_cost_year_is_validated(year):
-    output = explore.update(DEFAULTS, [], year, ["on"], "china", *PICKS, None, False, IDS, {})
+    output = explore.update(DEFAULTS, [], year, ["on"], "china", *PICKS, None, False, IDS, {}, "en")
     finite_numbers(output[explore.CHARTS])
 
 
@@ -91,7 +113,7 @@ def test_compare_up_to_four_saved_scenarios():
     saved = {f"s{i}": {"rd_intensity": float(i + 4)} for i in range(6)}
     saved["broken"] = "not a dict"
     output = explore.update(
-        DEFAULTS, list(saved), 2035, [], "china", *PICKS, None, False, IDS, saved
+        DEFAULTS, list(saved), 2035, [], "china", *PICKS, None, False, IDS, saved, "en"
     )
     names = [trace["name"] for trace in output[0]["data"]]
     assert names == ["Baseline", "This scenario", "s0", "s1", "s2", "s3"]
@@ -108,6 +130,7 @@ def apply(trigger, search=None, preset=None, reset=None, upload=None, filename=N
         filename,
         IDS,
         DEFAULTS if values is None else values,
+        "en",
     )
 
 
@@ -175,30 +198,40 @@ def test_a_link_from_another_model_version_works_and_says_so():
 
 @pytest.mark.parametrize("stored", ["abc", [1, 2], None, {"warp": 1, "rd_intensity": "x"}])
 def test_save_and_download_survive_a_corrupt_scenario_store(stored):
-    saved, _, _, message = explore.save_scenario(1, "odd", stored, {})
+    saved, _, _, message = explore.save_scenario(1, "odd", stored, {}, "en")
     assert saved == {"odd": {}} and "Saved 'odd'" in message
-    download = triggered(explore.download, "explore-download-json.n_clicks", None, 1, stored)
+    download = triggered(explore.download, "explore-download-json.n_clicks", None, 1, stored, "en")
     assert json.loads(download["content"])["levers"] == {}
 
 
 def test_save_scenario_validates_name_and_limit():
     levers = {**load_levers().defaults(), "rd_intensity": 6.0}
-    saved, options, name, message = explore.save_scenario(1, "  My plan ", levers, {})
+    saved, options, name, message = explore.save_scenario(1, "  My plan ", levers, {}, "en")
     assert saved == {"My plan": {"rd_intensity": 6.0}} and name == ""
     assert options == [{"label": " compare 'My plan'", "value": "My plan"}]
-    assert "Type a name" in explore.save_scenario(1, "   ", levers, {})[3]
+    assert "Type a name" in explore.save_scenario(1, "   ", levers, {}, "en")[3]
     full = {f"s{i}": {} for i in range(explore.MAX_SAVED)}
-    assert "At most" in explore.save_scenario(1, "one more", levers, full)[3]
+    assert "At most" in explore.save_scenario(1, "one more", levers, full, "en")[3]
     with pytest.raises(PreventUpdate):
-        explore.save_scenario(None, "x", levers, {})
+        explore.save_scenario(None, "x", levers, {}, "en")
 
 
 def test_csv_download_holds_the_plotted_numbers():
     levers = {**load_levers().defaults(), "public_investment": 9.0}
-    download = triggered(explore.download, "explore-download-csv.n_clicks", 1, None, levers)
+    download = triggered(explore.download, "explore-download-csv.n_clicks", 1, None, levers, "en")
     table = pd.read_csv(io.StringIO(download["content"]), index_col="year")
     output = explore.update(
-        values_with(public_investment=9.0), [], 2035, [], "china", *PICKS, None, False, IDS, {}
+        values_with(public_investment=9.0),
+        [],
+        2035,
+        [],
+        "china",
+        *PICKS,
+        None,
+        False,
+        IDS,
+        {},
+        "en",
     )
     menu = figures.chart_menu()
     for index, key in enumerate(PICKS):
@@ -214,7 +247,7 @@ def test_json_download_is_a_loadable_scenario(tmp_path):
     from flywheel import load_scenario
 
     levers = {**load_levers().defaults(), "public_investment": 9.0}
-    download = triggered(explore.download, "explore-download-json.n_clicks", None, 1, levers)
+    download = triggered(explore.download, "explore-download-json.n_clicks", None, 1, levers, "en")
     path = tmp_path / download["filename"]
     path.write_text(download["content"])
     assert load_scenario(str(path)).levers == {"public_investment": 9.0}
@@ -228,6 +261,7 @@ def test_json_download_is_a_loadable_scenario(tmp_path):
         "china",
         " Plan B ",
         None,
+        "en",
     )
     assert named["filename"] == "flywheel-plan-b.json"
     assert json.loads(named["content"])["title"] == "Plan B"
@@ -240,10 +274,11 @@ def test_json_download_is_a_loadable_scenario(tmp_path):
         "china",
         "",
         "government-led",
+        "en",
     )
     assert json.loads(preset["content"])["title"].startswith("Government-led")
     junk = triggered(
-        explore.download, "explore-download-json.n_clicks", None, 1, levers, "china", ["x"], 5
+        explore.download, "explore-download-json.n_clicks", None, 1, levers, "china", ["x"], 5, "en"
     )
     assert json.loads(junk["content"])["title"] == "Scenario from the dashboard"
 
@@ -251,26 +286,28 @@ def test_json_download_is_a_loadable_scenario(tmp_path):
 def test_saved_scenarios_can_be_deleted():
     saved = {"a": {"public_investment": 3.0}, "b": {}, "c": {}}
     kept, options, ticked, message = triggered(
-        explore.delete_scenarios, "explore-delete.n_clicks", 1, ["a", "c", "zz", 5], saved
+        explore.delete_scenarios, "explore-delete.n_clicks", 1, ["a", "c", "zz", 5], saved, "en"
     )
     assert kept == {"b": {}} and ticked == [] and message == "Deleted 'a', 'c'."
     assert [o["value"] for o in options] == ["b"]
     assert saved == {"a": {"public_investment": 3.0}, "b": {}, "c": {}}  # not mutated
-    _, _, _, message = triggered(explore.delete_scenarios, "explore-delete.n_clicks", 1, [], saved)
+    _, _, _, message = triggered(
+        explore.delete_scenarios, "explore-delete.n_clicks", 1, [], saved, "en"
+    )
     assert message.startswith("Tick the saved scenarios to delete")
     for junk in (None, "a", {"a": 1}):
-        triggered(explore.delete_scenarios, "explore-delete.n_clicks", 1, junk, saved)
-        triggered(explore.delete_scenarios, "explore-delete.n_clicks", 1, ["a"], junk)
+        triggered(explore.delete_scenarios, "explore-delete.n_clicks", 1, junk, saved, "en")
+        triggered(explore.delete_scenarios, "explore-delete.n_clicks", 1, ["a"], junk, "en")
 
 
 def test_flywheel_link_switch_changes_the_charts():
     all_on = [lever.key for lever in flywheel.LINKS]
     diagram, charts, _, strip, story = triggered(
-        flywheel.update, "flywheel-links.value", all_on, [], None, "china", {}
+        flywheel.update, "flywheel-links.value", all_on, [], None, "china", {}, "en"
     )
     cut = [key for key in all_on if key != "link_economy_government"]
     diagram_cut, charts_cut, message, strip_cut, _ = triggered(
-        flywheel.update, "flywheel-links.value", cut, [], None, "china", {}
+        flywheel.update, "flywheel-links.value", cut, [], None, "china", {}, "en"
     )
     government = 3  # second panel (digital government): traces 2 reference, 3 scenario
     assert charts_cut["data"][government]["y"][-1] < charts["data"][government]["y"][-1]
@@ -289,7 +326,7 @@ def test_flywheel_link_switch_changes_the_charts():
 @pytest.mark.parametrize("junk", [None, "x", [None, 5, {"a": 1}], {"k": 1}])
 def test_flywheel_survives_junk(junk):
     diagram, charts, _, strip, _ = triggered(
-        flywheel.update, "flywheel-links.value", junk, junk, junk, junk, junk
+        flywheel.update, "flywheel-links.value", junk, junk, junk, junk, junk, "en"
     )
     finite_numbers(strip)
     finite_numbers(charts)
@@ -305,6 +342,7 @@ def test_loop_button_highlights_its_links():
         None,
         "china",
         {},
+        "en",
     )
     lit = [trace["text"][0] for trace in diagram["data"] if trace["line"]["color"] == "#e09b00"]
     assert sorted(lit) == ["R3 demand for e-gov", "R3 e-services"]
@@ -323,7 +361,7 @@ def test_loop_button_highlights_its_links():
 def test_clicking_the_strip_highlights_that_loop(click):
     all_on = [lever.key for lever in flywheel.LINKS]
     diagram, _, _, _, _ = triggered(
-        flywheel.update, "flywheel-strip.clickData", all_on, [], click, "china", {}
+        flywheel.update, "flywheel-strip.clickData", all_on, [], click, "china", {}, "en"
     )
     lit = sorted(
         trace["text"][0] for trace in diagram["data"] if trace["line"]["color"] == "#e09b00"
@@ -337,14 +375,14 @@ def rows_of(table):
 
 
 def test_model_page_search():
-    table, count = model.search("policy dividend")
+    table, count = model.search("policy dividend", "en")
     rows = rows_of(table)
     assert rows and all("policy dividend" in " ".join(row).lower() for row in rows)
     assert count == f"{len(rows)} variables"
     everything = len(model.variable_rows())
-    assert everything > 200 and len(rows_of(model.search(None)[0])) == everything
-    assert rows_of(model.search("zzzz no such thing")[0]) == []
-    assert len(rows_of(model.search(["not", "text"])[0])) == everything
+    assert everything > 200 and len(rows_of(model.search(None, "en")[0])) == everything
+    assert rows_of(model.search("zzzz no such thing", "en")[0]) == []
+    assert len(rows_of(model.search(["not", "text"], "en")[0])) == everything
 
 
 def test_model_page_says_what_each_constant_rests_on():
@@ -368,8 +406,10 @@ def test_model_page_shows_each_link_with_its_measured_strength_and_evidence_rang
 
 def test_uncertainty_bands_surround_the_lines_and_follow_the_scenario():
     moved = values_with(public_investment=12)
-    with_bands = explore.update(moved, [], 2035, ["on"], "china", *PICKS, None, False, IDS, {})
-    without = explore.update(moved, [], 2035, [], "china", *PICKS, None, False, IDS, {})
+    with_bands = explore.update(
+        moved, [], 2035, ["on"], "china", *PICKS, None, False, IDS, {}, "en"
+    )
+    without = explore.update(moved, [], 2035, [], "china", *PICKS, None, False, IDS, {}, "en")
     chart = 0  # digital economy value added
     traces = {trace["name"]: trace for trace in with_bands[chart]["data"]}
     assert "This scenario: 5-95 % range" in traces and "Baseline: 5-95 % range" in traces
@@ -381,13 +421,13 @@ def test_uncertainty_bands_surround_the_lines_and_follow_the_scenario():
     base_high = traces["Baseline: 5-95 % range"]["y"]
     assert high[-1] > base_high[-1]  # more public investment lifts the whole band
     for bad in (None, "on", [1], {"on": 1}):
-        output = explore.update(moved, [], 2035, bad, "china", *PICKS, None, False, IDS, {})
+        output = explore.update(moved, [], 2035, bad, "china", *PICKS, None, False, IDS, {}, "en")
         assert not any("range" in trace["name"] for trace in output[chart]["data"])
 
 
 def test_the_waterfall_splits_the_change_among_the_moved_levers():
     values = values_with(public_investment=9.0, policy_dividend=2.0)
-    figure, note = explore.attribution(values, "GDP per capita|2050", "china", IDS)
+    figure, note = explore.attribution(values, "GDP per capita|2050", "china", IDS, "en")
     bars = figure["data"][0]
     assert bars["y"] == ["Public digital investment", "Policy dividend strength", "Total change"]
     assert sum(bars["x"][:-1]) == pytest.approx(bars["x"][-1], rel=1e-9)
@@ -396,16 +436,18 @@ def test_the_waterfall_splits_the_change_among_the_moved_levers():
     assert bars["x"][-1] == pytest.approx(expected, rel=1e-9)
     assert "exact Shapley values" in note
     for bad in (None, 5, "nope|2050", ["GDP per capita|2050"]):
-        figure, _ = explore.attribution(values, bad, "china", IDS)
+        figure, _ = explore.attribution(values, bad, "china", IDS, "en")
         assert figure["data"][0]["y"][-1] == "Total change"
-    empty, note = explore.attribution(DEFAULTS, "GDP per capita|2050", "china", IDS)
+    empty, note = explore.attribution(DEFAULTS, "GDP per capita|2050", "china", IDS, "en")
     assert "Move a slider" in note
 
 
 def test_what_matters_tornado_follows_the_scenario_and_refuses_nothing():
     from dashboard.pages import matters
 
-    figure, message = matters.update("GDP per capita", 2050, "china", {"public_investment": 12})
+    figure, message = matters.update(
+        "GDP per capita", 2050, "china", {"public_investment": 12}, "en"
+    )
     assert "Around your scenario" in message
     labels = figure["data"][1]["y"]
     assert (
@@ -415,14 +457,14 @@ def test_what_matters_tornado_follows_the_scenario_and_refuses_nothing():
     expected = runs.run({"public_investment": 12.0}).frame.loc[2050, "GDP per capita"]
     assert f"{expected:,.3g}" in title
     for outcome, year, current in [(None, None, None), ("nope", 1999, "x"), (5, True, [1])]:
-        figure, message = matters.update(outcome, year, "x", current)
+        figure, message = matters.update(outcome, year, "x", current, "en")
         assert "GDP per person in 2050" in figure["layout"]["title"]["text"]
 
 
 def test_a_region_is_shown_in_its_own_money_with_the_levers_kept():
     levers = values_with(public_investment=9.0)
-    china = explore.update(levers, [], 2035, [], "china", *PICKS, None, False, IDS, {})
-    germany = explore.update(levers, [], 2035, [], "deu", *PICKS, None, False, IDS, {})
+    china = explore.update(levers, [], 2035, [], "china", *PICKS, None, False, IDS, {}, "en")
+    germany = explore.update(levers, [], 2035, [], "deu", *PICKS, None, False, IDS, {}, "en")
     assert germany[0]["layout"]["yaxis"]["title"]["text"].startswith("trillion euros")
     assert china[0]["layout"]["yaxis"]["title"]["text"].startswith("trillion yuan")
     assert germany[0]["data"][1]["y"] != china[0]["data"][1]["y"]
@@ -441,7 +483,7 @@ def test_a_region_is_shown_in_its_own_money_with_the_levers_kept():
     ]
     assert germany[0]["data"][1]["y"] == pytest.approx(expected.tolist(), rel=1e-12)
     for bad in (None, "../etc", 5, ["deu"], "ZZZ"):
-        output = explore.update(levers, [], 2035, [], bad, *PICKS, None, False, IDS, {})
+        output = explore.update(levers, [], 2035, [], bad, *PICKS, None, False, IDS, {}, "en")
         assert output[0]["data"][1]["y"] == china[0]["data"][1]["y"]
 
 
@@ -491,7 +533,7 @@ def test_the_calibration_page_shows_the_chosen_regions_fit_and_data():
     def graphs(node):
         return {v for kind, v in walk(node, []) if kind == "id" and v.startswith("calibration-")}
 
-    germany = calibration.show_region("deu")
+    germany = calibration.show_region("deu", "en")
     text = " ".join(texts(germany, []))
     assert "Calibration: Germany against its observed data" in text
     assert "Money in euros" in text and "Borrowed from China" in text
@@ -501,11 +543,11 @@ def test_the_calibration_page_shows_the_chosen_regions_fit_and_data():
     assert "Catch up rate" in listed and "Peak population" in listed
     assert "Digitalization imitation rate" not in listed  # borrowed, not fitted: not listed
     assert {"calibration-population", "calibration-gdp_per_person_usd"} <= graphs(germany)
-    china = calibration.show_region("china")
+    china = calibration.show_region("china", "en")
     assert "Calibration: China (national) against its observed data" in " ".join(texts(china, []))
     assert "calibration-gdp_real" in graphs(china)
     for junk in (None, 5, ["deu"], "../etc", "ZZZ"):
-        assert graphs(calibration.show_region(junk)) == graphs(china)
+        assert graphs(calibration.show_region(junk, "en")) == graphs(china)
     rows = calibration.fit_rows("deu")
     population = [row for row in rows if row["series"].name == "population"][0]
     assert population["stats"]["MAPE"] < 3  # the saved fit follows Germany's population
@@ -513,15 +555,19 @@ def test_the_calibration_page_shows_the_chosen_regions_fit_and_data():
 
 def test_csv_download_is_of_the_chosen_region_in_its_money():
     levers = {**load_levers().defaults(), "public_investment": 9.0}
-    download = triggered(explore.download, "explore-download-csv.n_clicks", 1, None, levers, "deu")
+    download = triggered(
+        explore.download, "explore-download-csv.n_clicks", 1, None, levers, "deu", "en"
+    )
     assert download["filename"] == "flywheel-results-deu.csv"
     table = pd.read_csv(io.StringIO(download["content"]), index_col="year")
     output = explore.update(
-        values_with(public_investment=9.0), [], 2035, [], "deu", *PICKS, None, False, IDS, {}
+        values_with(public_investment=9.0), [], 2035, [], "deu", *PICKS, None, False, IDS, {}, "en"
     )
     title, unit = figures.TRAJECTORIES[0][1], "trillion euros, current prices"
     assert table[f"{title} ({unit})"].tolist() == pytest.approx(output[0]["data"][1]["y"])
-    junk = triggered(explore.download, "explore-download-csv.n_clicks", 1, None, levers, "../x")
+    junk = triggered(
+        explore.download, "explore-download-csv.n_clicks", 1, None, levers, "../x", "en"
+    )
     assert junk["filename"] == "flywheel-results.csv"
 
 
@@ -539,7 +585,7 @@ def test_a_move_while_dragging_patches_the_scenario_line_only():
     assert all(
         op["params"]["value"] is False for op in operations if op["location"][-1] == "visible"
     )
-    full = explore.update(values, [], 2035, ["on"], "china", *PICKS, None, False, IDS, {})
+    full = explore.update(values, [], 2035, ["on"], "china", *PICKS, None, False, IDS, {}, "en")
     line = next(op for op in operations if tuple(op["location"]) == ("data", 1, "y"))
     assert line["params"]["value"] == pytest.approx(full[0]["data"][1]["y"])
     assert output[-2] == 5  # explore-done: the request answered
@@ -561,7 +607,7 @@ def test_each_chart_shows_the_variable_picked_for_it_and_the_link_remembers():
     assert len(menu) > 100 and list(menu)[: len(curated)] == curated
     assert all(unit for _, _, unit, _ in menu.values())  # every output on offer has a unit
     picks = ["gdp_per_capita", "population", "digital_society_adoption", "fiscal_revenue_nominal"]
-    output = explore.update(DEFAULTS, [], 2035, [], "deu", *picks, None, False, IDS, {})
+    output = explore.update(DEFAULTS, [], 2035, [], "deu", *picks, None, False, IDS, {}, "en")
     assert output[0]["layout"]["title"]["text"] == "GDP per person"
     assert output[1]["layout"]["title"]["text"] == "Population"
     assert output[1]["layout"]["yaxis"]["title"]["text"] == "million people"
@@ -573,7 +619,7 @@ def test_each_chart_shows_the_variable_picked_for_it_and_the_link_remembers():
     assert output[-1] == picks
     # junk picks fall back to the default chart in their place
     junk = explore.update(
-        DEFAULTS, [], 2035, [], "china", "nope", None, 5, ["x"], 7, "yes", IDS, {}
+        DEFAULTS, [], 2035, [], "china", "nope", None, 5, ["x"], 7, "yes", IDS, {}, "en"
     )
     assert junk[-1] == PICKS and "charts=" not in junk[explore.CHARTS + 2]
     assert state.picks_from_query("?charts=population,zz")[0][:2] == ["population", PICKS[1]]
@@ -604,6 +650,7 @@ def test_each_chart_shows_the_variable_picked_for_it_and_the_link_remembers():
         "",
         None,
         *picks,
+        "en",
     )
     table = pd.read_csv(io.StringIO(download["content"]), index_col="year")
     assert "Population (million people)" in table.columns
@@ -663,7 +710,7 @@ def test_the_guided_story_steps_set_levers_and_charts_and_say_what_to_look_at():
     assert len(steps) == 5
     assert [s.title for s in steps][-1] == "The paper's two recommendations"
     values, *rest = triggered(
-        explore.story, "explore-story-start.n_clicks", 1, None, None, None, IDS
+        explore.story, "explore-story-start.n_clicks", 1, None, None, None, IDS, "en"
     )
     picks, panel, step = rest[: explore.CHARTS], rest[-2], rest[-1]
     assert step == 0 and values[KEYS.index("public_investment")] == 6.0
@@ -672,19 +719,27 @@ def test_the_guided_story_steps_set_levers_and_charts_and_say_what_to_look_at():
     index = 0
     for expected in (1, 2, 3, 4, 4):  # Next stops at the last step
         values, *rest = triggered(
-            explore.story, "explore-story-next.n_clicks", 1, None, 1, index, IDS
+            explore.story, "explore-story-next.n_clicks", 1, None, 1, index, IDS, "en"
         )
         index = rest[-1]
         assert index == expected
     assert values[KEYS.index("demonstration_projects")] == 200.0
     assert rest[explore.CHARTS - 1] == "industrial_digitalization"
-    values, *rest = triggered(explore.story, "explore-story-back.n_clicks", None, 1, None, 4, IDS)
+    values, *rest = triggered(
+        explore.story, "explore-story-back.n_clicks", None, 1, None, 4, IDS, "en"
+    )
     assert rest[-1] == 3 and rest[explore.CHARTS - 1] == "digital_unit_cost"
     for junk in ("x", True, [2], 99.5, 99, -3):  # a junk step starts the story over
-        assert triggered(explore.story, "explore-story-next.n_clicks", 1, 1, 1, junk, IDS)[-1] == 0
-        assert triggered(explore.story, "explore-story-back.n_clicks", 1, 1, 1, junk, IDS)[-1] == 0
-    assert explore.intro_title("deu").startswith("What if Germany invests")
-    assert explore.intro_title("../x").startswith("What if China (national) invests")
+        assert (
+            triggered(explore.story, "explore-story-next.n_clicks", 1, 1, 1, junk, IDS, "en")[-1]
+            == 0
+        )
+        assert (
+            triggered(explore.story, "explore-story-back.n_clicks", 1, 1, 1, junk, IDS, "en")[-1]
+            == 0
+        )
+    assert explore.intro_title("deu", "en").startswith("What if Germany invests")
+    assert explore.intro_title("../x", "en").startswith("What if China (national) invests")
 
 
 def test_the_facilitators_guide_names_presets_and_pages_that_exist():

@@ -95,6 +95,7 @@ def search_request():
                 {"id": "model-count", "property": "children"},
             ],
             "inputs": [{"id": "model-search", "property": "value", "value": "capital"}],
+            "state": [{"id": "page-lang", "property": "data", "value": "en"}],
             "changedPropIds": ["model-search.value"],
         }
     )

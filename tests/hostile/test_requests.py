@@ -31,6 +31,7 @@ def search_body(value_json: str) -> str:
         '"outputs": [{"id": "model-table", "property": "children"}, '
         '{"id": "model-count", "property": "children"}], '
         '"inputs": [{"id": "model-search", "property": "value", "value": ' + value_json + "}], "
+        '"state": [{"id": "page-lang", "property": "data", "value": "en"}], '
         '"changedPropIds": ["model-search.value"]}'
     )
 
