@@ -8,6 +8,7 @@ anything non-finite into a gap, so no NaN ever reaches the browser.
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 
 from dash import Patch
@@ -250,7 +251,8 @@ def for_presentation(figure: dict) -> dict:
     layout["xaxis"] = {**layout.get("xaxis", {}), "dtick": 10, "tickangle": 0}
     yaxis = layout.get("yaxis", {})
     unit = str(yaxis.get("title", {}).get("text", ""))
-    short = unit.split(",")[0].split(" (")[0]  # "trillion yuan, current prices" -> "trillion yuan"
+    # "trillion yuan, current prices" -> "trillion yuan" ("万亿元，现价" -> "万亿元")
+    short = re.split(r",|，| \(|（", unit)[0]
     layout["yaxis"] = {**yaxis, "title": {**yaxis.get("title", {}), "text": short}}
     for annotation in layout.get("annotations", []):
         annotation["font"] = {**annotation.get("font", {}), "size": PRESENTATION_FONTS["font"]}

@@ -181,6 +181,7 @@ def data_messages() -> set[str]:
     from flywheel import load_levers
     from flywheel.loops import load_loops
     from flywheel.scenarios import load_scenario, preset_names
+    from flywheel.simulate import engine
 
     texts: set[str] = set()
     for lever in load_levers():
@@ -194,6 +195,7 @@ def data_messages() -> set[str]:
         texts |= {step.title, step.text, step.look_at}
     for _variable, title, unit, _scale in chart_menu().values():
         texts |= {title, unit}
+    texts |= set(engine().variables)  # every variable's name (the Model page lists them)
     for loop in load_loops():
         texts |= {loop.name, loop.story}
     texts |= set(CURRENCIES.values()) | {"US dollars"} | set(PLAIN_UNITS.values())
@@ -219,7 +221,7 @@ def source_messages(root: Path | None = None) -> dict[str, list[str]]:
     files: list[Path] = []
     for source in SOURCES:
         path = root / source
-        files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        files += sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.exists() else []
     for path in files:
         for line, message, _comments, _context in extract_from_file(
             "python", str(path), keywords={"_": None, "N_": None, "gettext": None}
@@ -265,7 +267,7 @@ def update_catalogue(lang: str = "zh") -> int:
         template.add(message, locations=locations)
     existing.update(template, no_fuzzy_matching=True)
     with path.open("wb") as handle:
-        write_po(handle, existing, width=100, omit_header=False, sort_output=True)
+        write_po(handle, existing, width=100, sort_output=True, ignore_obsolete=True)
     return sum(1 for message in existing if message.id and not message.string)
 
 

@@ -79,12 +79,11 @@ def typed_value(lever: Lever, text: object, current: float) -> tuple[float, str 
     >>> typed_value(lever, " 12 ", 9.0)
     (12.0, None)
     """
+    bounds = {"low": f"{lever.min:g}", "high": f"{lever.max:g}"}
     allowed = (
-        _("{low} to {high} {unit}")
-        .format(
-            low=f"{lever.min:g}", high=f"{lever.max:g}", unit=_(lever.unit) if lever.unit else ""
-        )
-        .rstrip()
+        _("{low} to {high} {unit}").format(**bounds, unit=_(lever.unit))
+        if lever.unit
+        else _("{low} to {high}").format(**bounds)
     )
     raw = str(text).strip()[:24] if isinstance(text, (str, int, float)) else ""
     try:

@@ -20,6 +20,10 @@ EXPLAIN = N_(
 )
 
 
+#: The fit's methods (``flywheel calibrate --method``) in words.
+METHODS = {"local": N_("local (least squares)"), "global": N_("global (differential evolution)")}
+
+
 def series_label(label: str) -> str:
     """A series' label in the page's language ("..., DEU": the country code kept as it is)."""
     head, comma, code = label.rpartition(", ")
@@ -163,15 +167,21 @@ def body(region: str) -> list:
             html.H3(_("Where the levels come from")),
             html.Ul(
                 [
-                    html.Li(_("From {region}'s own data: {note}").format(region=name, note=note))
+                    html.Li(
+                        [
+                            _("From {region}'s own data: ").format(region=name),
+                            html.Span(note, lang="en"),  # the fit's record, as written
+                        ]
+                    )
                     for note in notes
                 ]
                 + (
                     [
                         html.Li(
-                            _("Borrowed from China (no data for them here): {names}").format(
-                                names=", ".join(borrowed)
-                            )
+                            [
+                                _("Borrowed from China (no data for them here): "),
+                                html.Span(", ".join(borrowed), lang="en"),
+                            ]
                         )
                     ]
                     if borrowed
@@ -187,7 +197,7 @@ def body(region: str) -> list:
                 "{currency}. "
             ).format(
                 date=baseline.info.get("created", _("n/a")),
-                method=baseline.info.get("method", _("n/a")),
+                method=_(METHODS.get(baseline.info.get("method"), "n/a")),
                 currency=_(baseline.currency),
             )
             + _(EXPLAIN)
@@ -198,7 +208,8 @@ def body(region: str) -> list:
         params,
         *extra,
         html.H3(_("Warnings from the fit")),
-        html.Ul([html.Li(w) for w in warnings] or [html.Li(_("none"))]),
+        # the fit's own records, kept as the calibration wrote them (English)
+        html.Ul([html.Li(w, lang="en") for w in warnings] or [html.Li(_("none"))]),
     ]
 
 

@@ -21,6 +21,9 @@ KINDS = {
     "Auxiliary": N_("auxiliary"),
     "stock": N_("stock"),
 }
+#: Columns quoted from the model file and the evidence table, as written (English).
+QUOTED = {"comment", "evidence", "link", "channel", "constant", "in the model", "study"}
+QUOTED |= {"estimated", "conversion"}
 #: Column headings of the page's tables.
 HEADINGS = {
     key: text
@@ -123,7 +126,18 @@ def evidence_rows() -> tuple[dict, ...]:
 
 def _table(rows: list[dict], columns, table_id: str | None = None):
     head = html.Thead(html.Tr([html.Th(_(HEADINGS.get(column, column))) for column in columns]))
-    body = html.Tbody([html.Tr([html.Td(row[column]) for column in columns]) for row in rows])
+    body = html.Tbody(
+        [
+            html.Tr(
+                [
+                    # the model file's comments and the sources are quoted in their English
+                    html.Td(row[column], lang="en") if column in QUOTED else html.Td(row[column])
+                    for column in columns
+                ]
+            )
+            for row in rows
+        ]
+    )
     return (
         html.Table([head, body], id=table_id, className="doc-table")
         if table_id

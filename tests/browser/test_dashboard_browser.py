@@ -841,3 +841,87 @@ def test_no_chart_part_sits_on_another_at_three_sizes(server_url, size, tmp_path
             assert browser.execute_script(OVERLAPS) == [], (path, size)
     finally:
         browser.quit()
+
+
+# every text on the page, charts' SVG text included, except what is marked as quoted in
+# English (lang="en": the language link, the model file's comments, the fit's records)
+SCREEN_TEXT = """
+const out = [];
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+while (walker.nextNode()) {
+  const parent = walker.currentNode.parentElement;
+  if (parent && !parent.closest('[lang="en"], script, style')) {
+    out.push(walker.currentNode.textContent);
+  }
+}
+return out.join('\\n');
+"""
+
+
+def english_on_screen(driver):
+    """Catalogue sentences whose Chinese exists but whose English is on the screen."""
+    from dashboard import i18n
+
+    text = driver.execute_script(SCREEN_TEXT)
+    return sorted(
+        message
+        for message, chinese in i18n.catalogue("zh").items()
+        if len(message) >= 12 and " " in message and chinese != message and message in text
+    )
+
+
+def test_lang_zh_shows_the_whole_interface_in_chinese(driver, server_url):
+    driver.get_log("browser")
+    open_page(driver, server_url + "/?lang=zh&public_investment=6", "explore-chart-0")
+    assert driver.execute_script("return document.documentElement.lang") == "zh-Hans"
+    wait_until(
+        driver,
+        "const t = document.querySelector('#explore-chart-0 .gtitle');"
+        "return t && t.textContent === '数字经济增加值'",
+    )
+    wait_until(
+        driver, "return document.getElementById('explore-cards').textContent.includes('较基准情景')"
+    )
+    assert driver.find_element(By.ID, "nav-explore").text == "探索"
+    assert "公共数字投资" in driver.find_element(By.CSS_SELECTOR, ".lever-head label").text
+    assert english_on_screen(driver) == []
+    # the address keeps the language as the scenario changes, and so do the links
+    wait_until(driver, "return window.location.search.includes('lang=zh')")
+    toggle = driver.find_element(By.ID, "lang-toggle")
+    assert toggle.text == "English" and toggle.get_attribute("lang") == "en"
+    wait_until(
+        driver,
+        "return document.getElementById('lang-toggle').href.includes('public_investment=6')",
+    )
+    assert "lang=" not in toggle.get_attribute("href")
+    driver.find_element(By.ID, "nav-flywheel").click()
+    wait_until(driver, "return window.location.pathname === '/flywheel'")
+    assert "lang=zh" in _search(driver) and "public_investment=6" in _search(driver)
+    wait_until(
+        driver,
+        "return (document.getElementById('flywheel-story') || {}).textContent"
+        " && document.getElementById('flywheel-story').textContent.startsWith('在本情景中')",
+    )
+    assert driver.find_element(By.CSS_SELECTOR, ".diagram h2").text.startswith("飞轮")
+    assert driver.execute_script("return document.documentElement.lang") == "zh-Hans"
+    assert english_on_screen(driver) == []
+    # one click back to English, on the same page with the same scenario
+    wait_until(driver, "return document.getElementById('lang-toggle').href.includes('/flywheel')")
+    driver.find_element(By.ID, "lang-toggle").click()
+    wait_until(driver, "return document.documentElement.lang === 'en'")
+    wait_until(driver, "return document.querySelector('.diagram h2')")
+    assert driver.find_element(By.CSS_SELECTOR, ".diagram h2").text.startswith("The flywheel")
+    assert "public_investment=6" in _search(driver) and "lang=" not in _search(driver)
+    assert driver.find_element(By.ID, "lang-toggle").text == "简体中文"
+    assert severe_logs(driver) == []
+
+
+@pytest.mark.parametrize("path", ["/matters", "/calibration?region=deu", "/model"])
+def test_other_pages_in_chinese(driver, server_url, path):
+    joiner = "&" if "?" in path else "?"
+    driver.get(server_url + path + joiner + "lang=zh")
+    wait_until(driver, "return document.documentElement.lang === 'zh-Hans'")
+    wait_until(driver, "return document.getElementById('nav-model').textContent === '模型'")
+    wait_until(driver, "return document.querySelector('main, .model, .matters') !== null")
+    time.sleep(1.5)  # the charts' callbacks
+    assert english_on_screen(driver) == []
