@@ -23,6 +23,9 @@ PAGES = (
     ("/?public_investment=8&policy_dividend=1.5", "explore-chart-0", "explore.png"),
     ("/flywheel", "flywheel-charts", "flywheel.png"),
     ("/matters", "matters-tornado", "matters.png"),
+    # the same interface in Chinese (?lang=zh)
+    ("/?lang=zh&public_investment=8&policy_dividend=1.5", "explore-chart-0", "explore-zh.png"),
+    ("/flywheel?lang=zh", "flywheel-charts", "flywheel-zh.png"),
 )
 
 if __name__ == "__main__":
@@ -42,15 +45,17 @@ if __name__ == "__main__":
         driver.set_window_size(1280, 720)
         inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
         driver.set_window_size(2560 - inner[0], 1440 - inner[1])
-        open_page(driver, url + "/?public_investment=8&policy_dividend=1.5", "explore-chart-0")
-        wait_until(driver, "return document.getElementById('presentation-toggle')")
-        driver.find_element(By.ID, "presentation-toggle").click()
-        time.sleep(2.0)
-        target = ROOT / "docs" / "screenshots" / "presentation.png"
-        driver.save_screenshot(str(target))
-        print(f"wrote {target}")
-        driver.find_element(By.ID, "presentation-toggle").click()
-        time.sleep(1.0)
+        for query, name in (("", "presentation.png"), ("lang=zh&", "presentation-zh.png")):
+            scenario = f"/?{query}public_investment=8&policy_dividend=1.5"
+            open_page(driver, url + scenario, "explore-chart-0")
+            wait_until(driver, "return document.getElementById('presentation-toggle')")
+            driver.find_element(By.ID, "presentation-toggle").click()
+            time.sleep(2.0)
+            target = ROOT / "docs" / "screenshots" / name
+            driver.save_screenshot(str(target))
+            print(f"wrote {target}")
+            driver.find_element(By.ID, "presentation-toggle").click()
+            time.sleep(1.0)
         # a phone, 390 px wide
         driver.execute_cdp_cmd(
             "Emulation.setDeviceMetricsOverride",
