@@ -120,6 +120,20 @@
       return dc.no_update;
     },
 
+    /* An on/off lever: a tick sets its hidden slider to 1 or 0; a slider set elsewhere
+       (a preset, a link, the story, reset) ticks or clears the box. */
+    switch(ticked, value) {
+      const fromBox = (dc.callback_context.triggered || []).some(
+        (t) => (t.prop_id || '').startsWith('explore-switch-'));
+      if (fromBox) {
+        const on = Array.isArray(ticked) && ticked.includes('on') ? 1 : 0;
+        return [dc.no_update, on === value ? dc.no_update : on];
+      }
+      const box = present(value) && value >= 0.5 ? ['on'] : [];
+      const same = Array.isArray(ticked) && ticked.length === box.length;
+      return [same ? dc.no_update : box, dc.no_update];
+    },
+
     /* The box beside each slider shows its value, live while dragging. */
     boxes(drags, values, ids) {
       const out = values.map((v) => (present(v) ? String(v) : ''));

@@ -86,9 +86,71 @@ def _attribution_label(key: str) -> str:
 
 
 BOX = "explore-box-"  # + lever key: the typed value beside each slider
+SWITCH = "explore-switch-"  # + lever key: the on/off box of a lever of kind "switch"
+
+
+def _switch(lever):
+    """An on/off lever as a box to tick; its slider stays, hidden, as the lever's value.
+
+    The hidden slider keeps the one path every lever's value takes (presets, links, the
+    story, the gate); a clientside callback keeps box and slider in step.
+    """
+    return html.Div(
+        className="lever lever-switch",
+        title=_(lever.help),
+        children=[
+            html.Div(
+                className="lever-head",
+                children=[
+                    dcc.Checklist(
+                        id=SWITCH + lever.key,
+                        options=[{"label": " " + _(lever.label), "value": "on"}],
+                        value=["on"] if lever.default else [],
+                        className="switch",
+                    ),
+                    html.Span(
+                        _("baseline: {state}").format(state=_("on") if lever.default else _("off")),
+                        className="unit",
+                    ),
+                ],
+            ),
+            html.Div(className="lever-row", hidden=True, children=_slider_row(lever, {})),
+            html.Div(_(lever.help), className="help secondary"),
+        ],
+    )
+
+
+def _slider_row(lever, marks) -> list:
+    """A lever's slider and the box beside it that takes a typed value."""
+    return [
+        dcc.Slider(
+            id={"type": LEVER, "key": lever.key},
+            min=lever.min,
+            max=lever.max,
+            step=lever.step,
+            value=lever.default,
+            marks=marks,
+            # value on release; drag_value while dragging (the gate sends it)
+            updatemode="mouseup",
+            # the slider's own box keeps an out-of-range entry on screen while
+            # the scenario uses the last valid keystroke: ours checks on Enter
+            allow_direct_input=False,
+        ),
+        dcc.Input(
+            id=BOX + lever.key,
+            type="text",
+            inputMode="decimal",
+            value=f"{lever.default:g}",
+            debounce=True,
+            maxLength=24,
+            className="lever-box",
+        ),
+    ]
 
 
 def _slider(lever):
+    if lever.kind == "switch":
+        return _switch(lever)
     marks = {lever.min: f"{lever.min:g}", lever.max: f"{lever.max:g}"}
     marks[lever.default] = {"label": "▲", "style": {"color": "#666666"}}
     unit = _(lever.unit) if lever.unit else ""
@@ -108,33 +170,7 @@ def _slider(lever):
                     ),
                 ],
             ),
-            html.Div(
-                className="lever-row",
-                children=[
-                    dcc.Slider(
-                        id={"type": LEVER, "key": lever.key},
-                        min=lever.min,
-                        max=lever.max,
-                        step=lever.step,
-                        value=lever.default,
-                        marks=marks,
-                        # value on release; drag_value while dragging (the gate sends it)
-                        updatemode="mouseup",
-                        # the slider's own box keeps an out-of-range entry on screen while
-                        # the scenario uses the last valid keystroke: ours checks on Enter
-                        allow_direct_input=False,
-                    ),
-                    dcc.Input(
-                        id=BOX + lever.key,
-                        type="text",
-                        inputMode="decimal",
-                        value=f"{lever.default:g}",
-                        debounce=True,
-                        maxLength=24,
-                        className="lever-box",
-                    ),
-                ],
-            ),
+            html.Div(className="lever-row", children=_slider_row(lever, marks)),
             html.Div(_(lever.help), className="help secondary"),
         ],
     )
@@ -504,6 +540,17 @@ clientside_callback(
     State({"type": LEVER, "key": ALL}, "id"),
     State("explore-request", "data"),
 )
+# an on/off lever: its box and its (hidden) slider follow each other, either way round
+for _lever in load_levers():
+    if _lever.kind == "switch":
+        clientside_callback(
+            ClientsideFunction("flywheel", "switch"),
+            Output(SWITCH + _lever.key, "value"),
+            Output({"type": LEVER, "key": _lever.key}, "value", allow_duplicate=True),
+            Input(SWITCH + _lever.key, "value"),
+            Input({"type": LEVER, "key": _lever.key}, "value"),
+            prevent_initial_call=True,
+        )
 clientside_callback(
     ClientsideFunction("flywheel", "release"),
     Output("explore-gate", "data"),

@@ -925,3 +925,27 @@ def test_other_pages_in_chinese(driver, server_url, path):
     wait_until(driver, "return document.querySelector('main, .model, .matters') !== null")
     time.sleep(1.5)  # the charts' callbacks
     assert english_on_screen(driver) == []
+
+
+def test_the_future_shock_is_a_switch_that_follows_presets_and_reset(driver, server_url):
+    open_page(driver, server_url + "/", "explore-chart-0")
+    driver.find_element(By.CSS_SELECTOR, "#explore-assumptions summary").click()
+    shock = driver.find_element(By.ID, "explore-switch-future_shock")
+    # a box to tick, not a 0-1 slider: the slider carrying its value is not shown
+    assert not lever_thumb(driver, "future_shock").is_displayed()
+    assert shock.text.strip() == "Future epidemic shock"
+    remember(driver, "explore-chart-0", 1)
+    shock.find_element(By.TAG_NAME, "input").click()
+    wait_until(driver, "return window.location.search.includes('future_shock=1')")
+    wait_changed(driver, "explore-chart-0", 1)
+    driver.find_element(By.ID, "explore-reset").click()
+    wait_until(driver, "return !window.location.search.includes('future_shock')")
+    wait_until(
+        driver, "return !document.querySelector('#explore-switch-future_shock input').checked"
+    )
+    choose_option(driver, "explore-preset", "Future epidemic shock")
+    wait_until(
+        driver, "return document.querySelector('#explore-switch-future_shock input').checked"
+    )
+    wait_until(driver, "return window.location.search.includes('future_shock=1')")
+    assert severe_logs(driver) == []
