@@ -240,3 +240,85 @@ def dividend_sentence(dividend: dict, _: Callable[[str], str] = str) -> str:
         government=f"{gov[last]:+.1f}",
         society=f"{soc[last]:+.1f}",
     )
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """How a lever works in the model: the named loops it feeds and the evidence behind them.
+
+    ``loops``: codes of the named feedback loops the lever's effect first reaches;
+    ``evidence``: rows of the evidence table whose constant shapes a variable on those
+    loops; ``historical``: the constant holding the lever's value before the policy start
+    year (its baseline), when there is one.
+    """
+
+    loops: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+    historical: str | None
+
+
+@lru_cache(maxsize=1)
+def lever_mechanisms() -> dict[str, Mechanism]:
+    """Lever key -> :class:`Mechanism`, read off the model's equations (no run needed).
+
+    Examples
+    --------
+    >>> mechanisms = lever_mechanisms()
+    >>> mechanisms["public_investment"].loops, mechanisms["public_investment"].historical
+    (('R1',), 'Historical public digital investment')
+    >>> [row.id for row in mechanisms["link_government_society"].evidence]
+    ['GS1', 'SG1']
+    """
+    from flywheel.loops import direct_inputs, load_loops
+    from flywheel.simulate import engine
+
+    model = engine()
+    names = {variable.py_name: variable.name for variable in model.variables.values()}
+    inputs = {
+        variable.name: {
+            names.get(i, i) for i in direct_inputs(model.dependencies, variable.py_name)
+        }
+        for variable in model.variables.values()
+    }
+    users: dict[str, set[str]] = {}
+    for user, used in inputs.items():
+        for name in used:
+            users.setdefault(name, set()).add(user)
+    on_loops: dict[str, set[str]] = {}
+    loops = load_loops()
+    for loop in loops:
+        for path in loop.paths:
+            for name in path:
+                on_loops.setdefault(name, set()).add(loop.code)
+    mechanisms = {}
+    for lever in load_levers():
+        # follow the lever's effect downstream until it reaches variables on named loops
+        frontier, seen, reached = {lever.name}, set(), set()
+        while frontier:
+            following = set()
+            for name in frontier:
+                for user in users.get(name, set()) - seen:
+                    seen.add(user)
+                    (reached if user in on_loops else following).add(user)
+            frontier = following
+        codes = sorted({code for name in reached for code in on_loops[name]})
+        on_path = {name for loop in loops if loop.code in codes for p in loop.paths for name in p}
+        # and the channels the lever's first loop variables act through (two steps on)
+        near = set(reached)
+        for _step in range(2):
+            near |= {user for name in near for user in users.get(name, set())}
+        rows = tuple(
+            row
+            for row in load_evidence()
+            if any(row.constant in inputs.get(name, ()) for name in on_path | near)
+        )
+        historical = sorted(
+            name
+            for user in users.get(lever.name, ())
+            for name in inputs[user]
+            if name.startswith("Historical ") and name != lever.name
+        )
+        mechanisms[lever.key] = Mechanism(
+            tuple(codes), rows, historical[0] if len(set(historical)) == 1 else None
+        )
+    return mechanisms

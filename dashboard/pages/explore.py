@@ -25,8 +25,11 @@ from dashboard.components import graph, region_selector, remember_region
 from dashboard.i18n import N_, _, in_money
 from dashboard.story import load_story
 from flywheel import InputError, load_levers
+from flywheel.evidence import lever_mechanisms
 from flywheel.files import slug
+from flywheel.loops import load_loops
 from flywheel.scenarios import load_scenario, preset_names
+from flywheel.simulate import engine
 
 LEVER = "explore-lever"
 MAX_SAVED = 20
@@ -116,6 +119,7 @@ def _switch(lever):
             ),
             html.Div(className="lever-row", hidden=True, children=_slider_row(lever, {})),
             html.Div(_(lever.help), className="help secondary"),
+            _how_it_works(lever),
         ],
     )
 
@@ -148,6 +152,77 @@ def _slider_row(lever, marks) -> list:
     ]
 
 
+def _how_it_works(lever) -> html.Details:
+    """A lever's "How it works": what it is, the loops it feeds, the evidence behind it.
+
+    The loops and the evidence are read off the model's equations
+    (:func:`flywheel.evidence.lever_mechanisms`); studies and the model file's comments
+    are quoted as written (English).
+    """
+    mechanism = lever_mechanisms()[lever.key]
+    loops = {loop.code: loop for loop in load_loops()}
+    chosen = [loops[code] for code in mechanism.loops if code in loops]
+    if len(chosen) <= 3:
+        feeds = html.Ul(
+            [
+                html.Li([html.Strong(f"{loop.code} {_(loop.name)}: "), _(loop.story)])
+                for loop in chosen
+            ]
+        )
+    else:  # timing and broad levers reach most loops: their names are enough
+        feeds = html.P(" · ".join(f"{loop.code} {_(loop.name)}" for loop in chosen))
+    evidence = [
+        html.Li(
+            [
+                html.Strong(f"{row.id} ({_(LINK_WORDS.get(row.link, row.link))}): "),
+                html.Span(f"{row.estimated} — {row.study}", lang="en"),
+            ]
+        )
+        for row in mechanism.evidence
+    ]
+    if mechanism.historical:
+        comment = engine().variables[mechanism.historical].comment or ""
+        evidence.append(
+            html.Li(
+                [
+                    html.Strong(_("Baseline value {value}: ").format(value=f"{lever.default:g}")),
+                    html.Span(comment, lang="en"),
+                ]
+            )
+        )
+    if not mechanism.evidence:
+        evidence.append(
+            html.Li(
+                _(
+                    "No published estimate sets the size of this effect: it is an assumption, "
+                    "to be tried across the slider's range ({low} to {high})."
+                ).format(low=f"{lever.min:g}", high=f"{lever.max:g}")
+            )
+        )
+    return html.Details(
+        className="how secondary",
+        children=[
+            html.Summary(_("How it works")),  # what it is: the help line just above
+            html.H4(_("The loops it feeds")),
+            feeds if chosen else html.P(_("none")),
+            html.H4(_("The evidence behind it")),
+            html.Ul(evidence),
+        ],
+    )
+
+
+#: The evidence table's links in words.
+LINK_WORDS = {
+    "economy -> government": N_("economy → government"),
+    "government -> economy": N_("government → economy"),
+    "economy -> society": N_("economy → society"),
+    "society -> economy": N_("society → economy"),
+    "government -> society": N_("government → society"),
+    "society -> government": N_("society → government"),
+    "economy (inside)": N_("inside the economy"),
+}
+
+
 def _slider(lever):
     if lever.kind == "switch":
         return _switch(lever)
@@ -172,6 +247,7 @@ def _slider(lever):
             ),
             html.Div(className="lever-row", children=_slider_row(lever, marks)),
             html.Div(_(lever.help), className="help secondary"),
+            _how_it_works(lever),
         ],
     )
 

@@ -768,3 +768,39 @@ def test_a_whole_picture_always_carries_its_bands():
         "This scenario: 5 %",
         "This scenario: 5-95 % range",
     ]
+
+
+def test_every_lever_has_a_how_it_works_panel():
+    """What it is (the help line), the loops it feeds in words, the evidence behind it."""
+    page = explore.layout()
+    levers = [
+        item for item in walk(page) if str(getattr(item, "className", "")).split()[:1] == ["lever"]
+    ]
+    assert len(levers) == len(KEYS)
+    for lever in levers:
+        panels = [item for item in walk(lever) if getattr(item, "className", "") == "how secondary"]
+        assert len(panels) == 1
+        text = " ".join(strings(panels[0]))
+        assert "How it works" in text and "The loops it feeds" in text
+        assert "The evidence behind it" in text and (" R" in text or " B" in text or "R1" in text)
+    public = next(lever for lever in levers if "Public digital investment" in strings(lever))
+    text = " ".join(strings(public))
+    assert "R1 Policy dividend" in text and "EG1" in text and "Baseline value 2" in text
+
+
+def walk(component):
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and not isinstance(child, (str, int, float)):
+            yield from walk(child)
+
+
+def strings(component) -> list[str]:
+    found = []
+    for item in walk(component):
+        children = getattr(item, "children", None)
+        for child in children if isinstance(children, list) else [children]:
+            if isinstance(child, str):
+                found.append(child)
+    return found

@@ -8,6 +8,7 @@ from flywheel.errors import InputError
 from flywheel.evidence import (
     COLUMNS,
     flywheel_dividend,
+    lever_mechanisms,
     load_evidence,
     measure_links,
     read_evidence,
@@ -92,3 +93,24 @@ def test_flywheel_dividend_is_positive_for_the_baseline():
     for name, by_year in dividend.items():
         assert by_year[2050] > 0, name
         assert by_year[2050] >= by_year[2035] - 1e-9, name
+
+
+def test_each_lever_says_which_loops_it_feeds_and_what_evidence_is_behind_it():
+    from flywheel import load_levers
+    from flywheel.loops import load_loops
+
+    mechanisms = lever_mechanisms()
+    codes = {loop.code for loop in load_loops()}
+    table = load_levers()
+    assert set(mechanisms) == set(table.keys())
+    for lever in table:
+        mechanism = mechanisms[lever.key]
+        assert mechanism.loops and set(mechanism.loops) <= codes, lever.key
+        if lever.group == "Links":  # a link rests on at least one estimate of itself
+            source, target = lever.key.removeprefix("link_").split("_")
+            assert f"{source} -> {target}" in {row.link for row in mechanism.evidence}
+        if lever.group not in ("Links", "Timing", "Shock"):
+            # a policy's baseline is the value it held before the policy start year
+            assert engine().defaults[mechanism.historical] == pytest.approx(lever.default)
+    assert "GE1" in {row.id for row in mechanisms["policy_dividend"].evidence}
+    assert mechanisms["rd_intensity"].loops == ("R6",) and not mechanisms["rd_intensity"].evidence
