@@ -549,12 +549,24 @@ LINK_LABELS = {
 SELF_LOOPS = {"economy": "R4 R5 R6 | B3 B5", "government": "B3", "society": "B1"}
 
 
-def flywheel_diagram(strengths: dict[tuple[str, str], float], highlight: str | None = None) -> dict:
-    """Causal-loop diagram of the three main lines; cut links drawn red and dashed."""
+#: Node positions of the compact diagram (a phone): taller than wide.
+COMPACT_NODES = {"economy": (0.0, 1.25), "government": (-0.62, -0.75), "society": (0.62, -0.75)}
+
+
+def flywheel_diagram(
+    strengths: dict[tuple[str, str], float], highlight: str | None = None, compact: bool = False
+) -> dict:
+    """Causal-loop diagram of the three main lines; cut links drawn red and dashed.
+
+    ``compact``: for a narrow screen, smaller type, link labels by loop code only (the
+    words in their hover text and in the link switches below) and a taller layout.
+    """
     data, annotations = [], []
+    nodes = COMPACT_NODES if compact else NODES
     for (source, target), (codes, words) in LINK_LABELS.items():
         label = f"{codes} {_(words)}"
-        (x0, y0), (x1, y1) = NODES[source], NODES[target]
+        shown = codes if compact else label
+        (x0, y0), (x1, y1) = nodes[source], nodes[target]
         dx, dy = x1 - x0, y1 - y0
         length = math.hypot(dx, dy)
         nx, ny = -dy / length * 0.08, dx / length * 0.08  # offset the two directions
@@ -596,44 +608,59 @@ def flywheel_diagram(strengths: dict[tuple[str, str], float], highlight: str | N
                 "text": "",
             }
         )
+        # the label runs along its arrow, on the side away from the other direction's
+        # arrow (the axes keep one scale, so the angle on screen is the angle here)
+        angle = -math.degrees(math.atan2(dy, dx))
+        angle = angle - 180 if angle > 90 else angle + 180 if angle < -90 else angle
         annotations.append(
             {
-                "x": (sx + ex) / 2 + nx * 2.2,
-                "y": (sy + ey) / 2 + ny * 2.2,
-                "text": _("{link} (cut)").format(link=label) if strength == 0 else label,
+                "name": "link-label",
+                "x": (sx + ex) / 2 + nx * 2.1,
+                "y": (sy + ey) / 2 + ny * 2.1,
+                "textangle": angle,
+                "text": _("{link} (cut)").format(link=shown) if strength == 0 else shown,
+                "hovertext": label,
                 "showarrow": False,
-                "font": {"size": 12, "color": colour},
+                "font": {"size": 11 if compact else 12, "color": colour},
             }
         )
-    for node, (x, y) in NODES.items():
+    for node, (x, y) in nodes.items():
         annotations.append(
             {
+                "name": "node",
                 "x": x,
                 "y": y,
                 "text": f"<b>{_(NODE_LABELS[node])}</b><br>"
-                f"<span style='font-size:11px'>{SELF_LOOPS[node]}</span>",
+                f"<span style='font-size:{10 if compact else 11}px'>{SELF_LOOPS[node]}</span>",
                 "showarrow": False,
                 "bgcolor": "#ffffff",
                 "bordercolor": "#333",
                 "borderwidth": 2,
-                "borderpad": 8,
-                "font": {"size": 15},
+                "borderpad": 4 if compact else 8,
+                "font": {"size": 12 if compact else 15},
             }
         )
     annotations.append(
         {
+            "name": "centre",
             "x": 0,
             "y": -0.05,
             "text": _("Regional development").replace(" ", "<br>", 1),
             "showarrow": False,
-            "font": {"size": 13, "color": "#555"},
+            "font": {"size": 11 if compact else 13, "color": "#555"},
         }
     )
-    axis = {"visible": False, "range": [-1.6, 1.6]}
+    axis = {"visible": False, "range": [-1.0, 1.0] if compact else [-1.6, 1.6]}
     layout = {
         "annotations": annotations,
         "xaxis": axis,
-        "yaxis": {**axis, "range": [-1.1, 1.35]},
+        # one scale on both axes: the labels' angles match their arrows at any width
+        "yaxis": {
+            **axis,
+            "range": [-1.05, 1.5] if compact else [-1.1, 1.35],
+            "scaleanchor": "x",
+            "scaleratio": 1,
+        },
         "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
         "template": "plotly_white",
         "dragmode": False,

@@ -78,6 +78,8 @@ def layout(**query):
                     html.H2(_("The flywheel: how the three main lines drive each other")),
                     html.P(baseline_dividend(), id="flywheel-dividend", className="story"),
                     graph("flywheel-diagram", 440, "graph diagram-graph"),
+                    # the same diagram for a narrow screen (CSS shows one or the other)
+                    graph("flywheel-diagram-compact", 420, "graph diagram-compact"),
                     html.H3(
                         _("Cross-line links (untick to cut a link from the policy start year)")
                     ),
@@ -111,6 +113,7 @@ def layout(**query):
 
 @callback(
     Output("flywheel-diagram", "figure"),
+    Output("flywheel-diagram-compact", "figure"),
     Output("flywheel-charts", "figure"),
     Output("flywheel-message", "children"),
     Output("flywheel-strip", "figure"),
@@ -145,6 +148,7 @@ def update(active, _loop_clicks, strip_click, region, current):
         )
     return (
         figures.flywheel_diagram(strengths, highlight),
+        figures.flywheel_diagram(strengths, highlight, compact=True),
         figures.small_multiples(result, reference),
         " ".join(messages),
         figures.dominance_strip(dominance.by_code(), highlight),

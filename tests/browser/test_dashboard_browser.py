@@ -814,6 +814,58 @@ return found;
 """
 
 
+#: On the causal-loop diagram shown (the full one or, on a phone, the compact one): labels
+#: that sit on each other, arrows through a label, labels cut by the chart's edge. Labels
+#: run along their arrows, so boxes are compared turned as they are drawn.
+DIAGRAM_OVERLAPS = r"""
+const found = [];
+const gd = Array.from(document.querySelectorAll('.diagram .js-plotly-plot')).find((g) => g.offsetParent !== null);
+if (!gd || !gd._fullLayout) return ['no diagram'];
+const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, frame = gd.getBoundingClientRect();
+function px(x, y) { return [frame.left + xa._offset + xa.l2p(x), frame.top + ya._offset + ya.l2p(y)]; }
+const labels = [];
+gd.querySelectorAll('.annotation').forEach((g) => {
+  const i = +g.getAttribute('data-index'), spec = gd.layout.annotations[i];
+  if (!spec || !spec.name) return;
+  const r = g.querySelector('.annotation-text-g').getBoundingClientRect();
+  const local = g.querySelector('text').getBBox();
+  const t = (spec.textangle || 0) * Math.PI / 180;
+  labels.push({name: spec.name, text: spec.text.replace(/<[^>]+>/g, ' '),
+    c: [r.left + r.width / 2, r.top + r.height / 2], w: local.width / 2 - 1, h: local.height / 2 - 1,
+    cos: Math.cos(t), sin: Math.sin(t), pad: spec.borderpad ? spec.borderpad + 2 : 0});
+});
+function toLocal(L, p) { const dx = p[0] - L.c[0], dy = p[1] - L.c[1];
+  return [dx * L.cos + dy * L.sin, -dx * L.sin + dy * L.cos]; }
+function toScreen(L, q) { return [L.c[0] + q[0] * L.cos - q[1] * L.sin, L.c[1] + q[0] * L.sin + q[1] * L.cos]; }
+function inside(L, p) { const q = toLocal(L, p); return Math.abs(q[0]) <= L.w + L.pad && Math.abs(q[1]) <= L.h + L.pad; }
+function points(L) { const out = [];
+  for (const a of [-1, -0.5, 0, 0.5, 1]) for (const b of [-1, 0, 1]) out.push(toScreen(L, [a * (L.w + L.pad), b * (L.h + L.pad)]));
+  return out; }
+function crosses(L, a, b) {  // segment a-b meets the label's (rotated) box: Liang-Barsky in its frame
+  const p0 = toLocal(L, a), p1 = toLocal(L, b); let t0 = 0, t1 = 1;
+  const dx = p1[0] - p0[0], dy = p1[1] - p0[1];
+  const p = [-dx, dx, -dy, dy], q = [p0[0] + L.w, L.w - p0[0], p0[1] + L.h, L.h - p0[1]];
+  for (let i = 0; i < 4; i++) {
+    if (p[i] === 0) { if (q[i] < 0) return false; continue; }
+    const t = q[i] / p[i];
+    if (p[i] < 0) { if (t > t1) return false; if (t > t0) t0 = t; } else { if (t < t0) return false; if (t < t1) t1 = t; }
+  }
+  return true;
+}
+const lines = gd.data.map((t) => [px(t.x[0], t.y[0]), px(t.x[1], t.y[1]), t.text[0]]);
+for (let i = 0; i < labels.length; i++) {
+  const A = labels[i];
+  for (let j = i + 1; j < labels.length; j++) {
+    const B = labels[j];
+    if (points(A).some((p) => inside(B, p)) || points(B).some((p) => inside(A, p))) found.push(`label '${A.text}' on '${B.text}'`);
+  }
+  if (A.name !== 'node') for (const [p, q, name] of lines) if (crosses(A, p, q)) found.push(`arrow '${name}' crosses '${A.text}'`);
+  for (const p of points(A)) if (p[0] < frame.left || p[0] > frame.right || p[1] < frame.top || p[1] > frame.bottom) { found.push(`'${A.text}' runs out of the chart`); break; }
+}
+return found;
+"""
+
+
 @pytest.mark.parametrize("size", [(1500, 1000), (1280, 720), (390, 844)])
 def test_no_chart_part_sits_on_another_at_three_sizes(server_url, size, tmp_path):
     browser = new_driver()
@@ -826,7 +878,8 @@ def test_no_chart_part_sits_on_another_at_three_sizes(server_url, size, tmp_path
         for path, chart in (
             ("/?public_investment=8", "explore-chart-0"),
             ("/calibration", "calibration-egdi"),
-            ("/flywheel", "flywheel-charts"),
+            ("/flywheel?link_economy_society=0", "flywheel-charts"),
+            ("/flywheel?lang=zh&link_government_society=0", "flywheel-charts"),
             ("/matters", "matters-tornado"),
         ):
             open_page(browser, server_url + path, chart)
@@ -839,6 +892,8 @@ def test_no_chart_part_sits_on_another_at_three_sizes(server_url, size, tmp_path
             )
             browser.save_screenshot(str(tmp_path / f"{path.strip('/?') or 'explore'}-{width}.png"))
             assert browser.execute_script(OVERLAPS) == [], (path, size)
+            if path.startswith("/flywheel"):
+                assert browser.execute_script(DIAGRAM_OVERLAPS) == [], (path, size)
     finally:
         browser.quit()
 
