@@ -125,7 +125,8 @@ def _layout(title: str, unit: str) -> dict:
     return {
         "title": {"text": title, "font": {"size": 16}, "x": 0.02},
         "yaxis": {"title": {"text": unit}, "rangemode": "tozero", "automargin": True},
-        "xaxis": {"range": [2004.5, 2050.5], "dtick": 5},
+        # the year labels a little below the axis, clear of the lowest value label ("0")
+        "xaxis": {"range": [2004.5, 2050.5], "dtick": 5, "ticklabelstandoff": 6},
         "margin": {"l": 60, "r": 16, "t": 48, "b": 36},
         "font": {"size": 13},
         "legend": {"orientation": "h", "y": -0.18},
@@ -668,45 +669,131 @@ def flywheel_diagram(
     return {"data": data, "layout": layout}
 
 
-LOOP_COLOURS = {
-    "R": ("#1f5fbf", "#4f86d9", "#7fa8e6", "#2d4f8a", "#9fc0f0", "#163d7a"),
-    "B": ("#d9730d", "#e8964a", "#b35a00", "#f2b57a", "#8c4600", "#f5c99e"),
-}
+#: The loops the strip colours (the strongest, and the one highlighted): colour-blind-safe
+#: colours (Okabe & Ito), each with its own hatching, so no two differ by hue alone.
+STRIP_STYLES = (
+    ("#0072B2", ""),
+    ("#E69F00", "/"),
+    ("#009E73", "."),
+    ("#CC79A7", "x"),
+    ("#56B4E9", "-"),
+    ("#D55E00", "|"),
+)
+#: Every other loop: grey, named in its hover text.
+STRIP_OTHERS = "#c9c9c9"
 
 
-def dominance_strip(scores, highlight: str | None = None) -> dict:
+#: Roughly how much of the strip a label takes on a 1,000-1,300 px wide screen: years per
+#: character across, and the height of one line in score units.
+LABEL_YEARS_PER_CHAR, LABEL_HEIGHT = 0.3, 0.13
+
+
+def _free_spot(placed: list[dict], x: float, y: float, text: str) -> tuple[float, float]:
+    """Where a strip label can go near (x, y) without sitting on a label already placed."""
+
+    def clash(cy: float) -> bool:
+        for other in placed:
+            apart = (len(text) + len(other["text"])) * LABEL_YEARS_PER_CHAR
+            left = x if x < 2030 else x - len(text) * LABEL_YEARS_PER_CHAR * 2
+            other_left = (
+                other["x"]
+                if other["xanchor"] == "left"
+                else other["x"] - len(other["text"]) * LABEL_YEARS_PER_CHAR * 2
+            )
+            if abs(left - other_left) < apart and abs(cy - other["y"]) < LABEL_HEIGHT:
+                return True
+        return False
+
+    for step in (0, -1, 1, -2, 2, -3, 3, -4, 4):
+        candidate = y + step * LABEL_HEIGHT
+        if -1.0 <= candidate <= 1.0 and not clash(candidate):
+            return x, candidate
+    return x, y
+
+
+def dominance_strip(scores, highlight: str | None = None, names: dict | None = None) -> dict:
     """Stacked relative loop scores over time: reinforcing loops above zero, balancing below.
 
-    ``scores``: one column per named loop code (e.g. from ``Dominance.by_code()``).
+    ``scores``: one column per named loop code (e.g. from ``Dominance.by_code()``);
+    ``names``: loop code -> name. The two strongest reinforcing and four strongest
+    balancing loops (by their largest share; and the one highlighted) get a colour, a hatching and a
+    label on the chart itself; the others are grey. There is no legend: the labels sit on the areas they name.
     """
+    names = names or {}
     yearly = scores.loc[[t for t in scores.index if abs(t - round(t)) < 1e-9] or scores.index]
     years = [float(t) for t in yearly.index]
-    data, counters = [], {"R": 0, "B": 0}
-    for code in sorted(yearly.columns):
-        kind = code[0] if code[0] in "RB" else "B"
-        colour = LOOP_COLOURS[kind][counters[kind] % len(LOOP_COLOURS[kind])]
-        counters[kind] += 1
+    share = yearly.abs().max().sort_values(ascending=False)  # a loop that leads at any time
+    reinforcing = [code for code in share.index if code.startswith("R")]
+    balancing = [code for code in share.index if not code.startswith("R")]
+    strongest = reinforcing[:2] + balancing[: len(STRIP_STYLES) - len(reinforcing[:2])]
+    if highlight in yearly.columns and highlight not in strongest:
+        strongest = strongest[:-1] + [highlight]
+    styles = dict(zip(strongest, STRIP_STYLES, strict=False))
+    order = sorted(yearly.columns, key=lambda code: (code[0] != "R", code))
+    data, annotations, stacked = [], [], {"R": None, "B": None}
+    for code in order:
+        kind = "R" if code.startswith("R") else "B"
+        colour, hatch = styles.get(code, (STRIP_OTHERS, ""))
         values = _values(yearly[code])
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": code,
-                "x": years,
-                "y": values,
-                "stackgroup": "reinforcing" if kind == "R" else "balancing",
-                "line": {"width": 3 if code == highlight else 0.5, "color": colour},
-                "customdata": [code] * len(years),
-                "hovertemplate": f"{code}: %{{y:.2f}}<extra></extra>",
+        label = f"{code} {_(names[code])}" if code in names else code
+        trace = {
+            "type": "scatter",
+            "mode": "lines",
+            "name": code,
+            "x": years,
+            "y": values,
+            "stackgroup": "reinforcing" if kind == "R" else "balancing",
+            "fillcolor": colour,
+            "line": {"width": 3 if code == highlight else 0.5, "color": "#ffffff"},
+            "customdata": [code] * len(years),
+            "hovertemplate": f"{label}: %{{y:.2f}}<extra></extra>",
+        }
+        if hatch:
+            trace["fillpattern"] = {
+                "shape": hatch,
+                "fgcolor": "rgba(255,255,255,0.75)",
+                "bgcolor": colour,
+                "size": 7,
+                "solidity": 0.25,
             }
-        )
+        if code == highlight:
+            trace["line"]["color"] = "#222222"
+        data.append(trace)
+        below = stacked[kind] if stacked[kind] is not None else [0.0] * len(values)
+        top = [b + (v or 0.0) for b, v in zip(below, values, strict=True)]
+        stacked[kind] = top
+        if code in styles:
+            # at the loop's largest share after the first years' start-up transients
+            settled = [i for i, year in enumerate(years) if year >= years[0] + 3] or [0]
+            at = max(settled, key=lambda i: abs(values[i] or 0.0))
+            x, y = _free_spot(annotations, years[at], (below[at] + top[at]) / 2, label)
+            annotations.append(
+                {
+                    "x": x,
+                    "y": y,
+                    "text": label,
+                    "showarrow": False,
+                    "xanchor": "left" if years[at] < 2030 else "right",
+                    "font": {"size": 12, "color": "#111111"},
+                    "bgcolor": "rgba(255,255,255,0.85)",
+                    "bordercolor": colour,
+                    "borderwidth": 2,
+                    "borderpad": 2,
+                }
+            )
     layout = {
         "title": {"text": _("Which loops carry the behaviour (relative loop scores)"), "x": 0.02},
         "template": "plotly_white",
-        "margin": {"l": 50, "r": 10, "t": 44, "b": 30},
-        "yaxis": {"range": [-1, 1], "title": {"text": _("reinforcing (+) / balancing (-)")}},
-        "xaxis": {"range": [2005, 2050]},
-        "legend": {"orientation": "h", "y": -0.15},
+        "margin": {"l": 56, "r": 10, "t": 44, "b": 30},
+        "yaxis": {
+            "range": [-1.1, 1.1],
+            "tickvals": [-1, -0.5, 0, 0.5, 1],
+            "title": {"text": _("reinforcing (+) / balancing (-)")},
+        },
+        # the year labels a little below the axis, clear of the lowest value label ("0")
+        "xaxis": {"range": [2004.5, 2050.5], "dtick": 5, "ticklabelstandoff": 6},
+        "showlegend": False,
+        "annotations": annotations,
         "hovermode": "x unified",
     }
     return {"data": data, "layout": layout}

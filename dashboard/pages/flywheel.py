@@ -151,7 +151,9 @@ def update(active, _loop_clicks, strip_click, region, current):
         figures.flywheel_diagram(strengths, highlight, compact=True),
         figures.small_multiples(result, reference),
         " ".join(messages),
-        figures.dominance_strip(dominance.by_code(), highlight),
+        figures.dominance_strip(
+            dominance.by_code(), highlight, {loop.code: loop.name for loop in load_loops()}
+        ),
         _("In this scenario: ") + dominance.story(_),
     )
 

@@ -805,6 +805,21 @@ for (const gd of document.querySelectorAll('.js-plotly-plot')) {
     if (meet(a, b)) found.push(`${id}: ${names[i]} on ${names[j]}`);
   }
 }
+for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+  if (gd.offsetParent === null) continue;
+  const id = (gd.closest('[id]') || {}).id;
+  // the first y tick label against the first x tick label (the corner: "-1" on "2005")
+  const ys = Array.from(gd.querySelectorAll('.ytick text')).map(box).filter(Boolean);
+  const xs = Array.from(gd.querySelectorAll('.xtick text')).map(box).filter(Boolean);
+  for (const y of ys) for (const x of xs) if (meet(x, y)) found.push(`${id}: tick labels meet`);
+  // labels drawn on the loop strip
+  if (id === 'flywheel-strip') {
+    const labels = Array.from(gd.querySelectorAll('.annotation')).map(box).filter(Boolean);
+    for (let i = 0; i < labels.length; i++) for (let j = i + 1; j < labels.length; j++) {
+      if (meet(labels[i], labels[j])) found.push(`${id}: two loop labels meet`);
+    }
+  }
+}
 for (const card of document.querySelectorAll('.card')) {
   if (card.offsetParent !== null && card.scrollWidth > card.clientWidth + 1) {
     found.push('card runs over: ' + card.textContent.slice(0, 40));

@@ -302,11 +302,11 @@ def test_saved_scenarios_can_be_deleted():
 
 def test_flywheel_link_switch_changes_the_charts():
     all_on = [lever.key for lever in flywheel.LINKS]
-    diagram, charts, _, strip, story = triggered(
+    diagram, _compact, charts, _, strip, story = triggered(
         flywheel.update, "flywheel-links.value", all_on, [], None, "china", {}, "en"
     )
     cut = [key for key in all_on if key != "link_economy_government"]
-    diagram_cut, charts_cut, message, strip_cut, _ = triggered(
+    diagram_cut, compact_cut, charts_cut, message, strip_cut, _ = triggered(
         flywheel.update, "flywheel-links.value", cut, [], None, "china", {}, "en"
     )
     government = 3  # second panel (digital government): traces 2 reference, 3 scenario
@@ -315,6 +315,7 @@ def test_flywheel_link_switch_changes_the_charts():
     assert "economy to government" in message
     red = [trace["text"][0] for trace in diagram_cut["data"] if trace["line"]["color"] == "#c22f2f"]
     assert red == ["R1 fiscal revenue"]
+    assert [t["text"][0] for t in compact_cut["data"] if t["line"]["color"] == "#c22f2f"] == red
     codes = {trace["name"] for trace in strip["data"]}
     assert {"R1", "R2", "R3", "B1", "B3"} <= codes and story.startswith("In this scenario: ")
     r1 = next(trace for trace in strip_cut["data"] if trace["name"] == "R1")
@@ -325,7 +326,7 @@ def test_flywheel_link_switch_changes_the_charts():
 
 @pytest.mark.parametrize("junk", [None, "x", [None, 5, {"a": 1}], {"k": 1}])
 def test_flywheel_survives_junk(junk):
-    diagram, charts, _, strip, _ = triggered(
+    diagram, _compact, charts, _, strip, _ = triggered(
         flywheel.update, "flywheel-links.value", junk, junk, junk, junk, junk, "en"
     )
     finite_numbers(strip)
@@ -334,7 +335,7 @@ def test_flywheel_survives_junk(junk):
 
 def test_loop_button_highlights_its_links():
     all_on = [lever.key for lever in flywheel.LINKS]
-    diagram, _, _, strip, _ = triggered(
+    diagram, _, _, _, strip, _ = triggered(
         flywheel.update,
         '{"code":"R3","type":"flywheel-loop"}.n_clicks',
         all_on,
@@ -360,7 +361,7 @@ def test_loop_button_highlights_its_links():
 )
 def test_clicking_the_strip_highlights_that_loop(click):
     all_on = [lever.key for lever in flywheel.LINKS]
-    diagram, _, _, _, _ = triggered(
+    diagram, _, _, _, _, _ = triggered(
         flywheel.update, "flywheel-strip.clickData", all_on, [], click, "china", {}, "en"
     )
     lit = sorted(
@@ -804,3 +805,31 @@ def strings(component) -> list[str]:
             if isinstance(child, str):
                 found.append(child)
     return found
+
+
+def test_the_loop_strip_names_its_strongest_loops_on_the_chart_not_by_hue_alone():
+    from flywheel.loops import load_loops
+
+    all_on = [lever.key for lever in flywheel.LINKS]
+    outputs = triggered(
+        flywheel.update,
+        '{"code":"R5","type":"flywheel-loop"}.n_clicks',
+        all_on,
+        [1],
+        None,
+        "china",
+        {},
+        "en",
+    )
+    strip = outputs[4]
+    coloured = [t for t in strip["data"] if t["fillcolor"] != figures.STRIP_OTHERS]
+    grey = [t for t in strip["data"] if t["fillcolor"] == figures.STRIP_OTHERS]
+    assert 3 <= len(coloured) <= len(figures.STRIP_STYLES) and grey
+    # each coloured loop differs from the others in its hatching too, and is labelled
+    hatches = [t.get("fillpattern", {}).get("shape", "") for t in coloured]
+    assert len(set(hatches)) == len(hatches)
+    names = {loop.code: loop.name for loop in load_loops()}
+    labels = [a["text"] for a in strip["layout"]["annotations"]]
+    assert sorted(labels) == sorted(f"{t['name']} {names[t['name']]}" for t in coloured)
+    assert "R5" in {t["name"] for t in coloured}  # the loop asked for is always shown
+    assert strip["layout"]["showlegend"] is False

@@ -28,6 +28,7 @@ MACHINE_KEYS = {
     "value",
     "href",
     "hovertemplate",
+    "shape",
     "customdata",
     "legendgroup",
     "stackgroup",
@@ -227,7 +228,7 @@ def test_other_pages_callbacks_answer_in_chinese():
     output = triggered(
         flywheel.update, "flywheel-links.value", links[1:], [], None, "china", {}, "zh"
     )
-    diagram, charts, message, strip, story = output
+    diagram, _compact, charts, message, strip, story = output
     assert message.startswith("从政策开始年份起切断：")
     assert story.startswith("在本情景中：") and "回路" in story
     assert english_left([diagram, charts, strip]) == []
