@@ -10,12 +10,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from dashboard.batching import batcher
 from dashboard.state import DEFAULT_REGION
 from flywheel import FlywheelError, RunResult, Scenario, simulate
 from flywheel.baselines import load_baseline
+from flywheel.batch import shared_or_array
 from flywheel.ensemble import ensemble_params, posterior
 from flywheel.results import in_currency
 from flywheel.simulate import DEFAULT_VARIABLES, engine, model_params
@@ -239,3 +241,44 @@ def swings(
 ) -> pd.DataFrame:
     """The tornado's one-at-a-time swings around a scenario (memoised)."""
     return _swings(tuple(sorted(levers.items())), variable, int(year), region)
+
+
+def lever_grid(key: str) -> list[float]:
+    """Every value a lever's slider can take, in order (its steps from minimum to maximum).
+
+    >>> lever_grid("future_shock"), len(lever_grid("public_investment"))
+    ([0.0, 1.0], 151)
+    """
+    from flywheel import load_levers
+
+    lever = load_levers().get(key)
+    count = int(round((lever.max - lever.min) / lever.step)) + 1
+    return [min(round(lever.min + index * lever.step, 10), lever.max) for index in range(count)]
+
+
+@lru_cache(maxsize=32)
+def _fan(levers: tuple[tuple[str, float], ...], key: str, region: str, variables: tuple[str, ...]):
+    grid = lever_grid(key)
+    # each member is the scenario with the lever at one step: its constants come from
+    # model_params exactly as a single run's do, so member i is run(levers | {key: grid[i]})
+    members = [
+        model_params(Scenario.from_levers({**dict(levers), key: value}), None, region)[0]
+        for value in grid
+    ]
+    params = {
+        name: shared_or_array(np.array([member[name] for member in members], dtype=float))
+        for name in members[0]
+    }
+    return grid, batcher().submit(params, variables, members=len(grid))
+
+
+def fan(
+    levers: dict[str, float], key: str, variables: tuple[str, ...], region: str = DEFAULT_REGION
+):
+    """The scenario with lever ``key`` at every step of its slider, in one batch (memoised).
+
+    Returns the grid of values and a ``BatchResult`` with one member per value: the page
+    draws a drag from it without asking the server for each move.
+    """
+    others = {k: v for k, v in levers.items() if k != key}
+    return _fan(tuple(sorted(others.items())), key, region, tuple(variables))

@@ -11,6 +11,13 @@
  * the scenario's line alone. The first request of a page is "fresh": it draws
  * everything, later ones patch the scenario's traces. An answer lost for LOST_MS frees
  * the gate.
+ *
+ * A fan makes a drag immediate: when the pointer comes over a lever (or a slider gets
+ * the keyboard's focus), the page asks once for that lever's scenario at every step of
+ * its slider, the other levers as they are (explore-fan, one batch on the server). While
+ * the pointer drags that lever and nothing else has changed, each move redraws the
+ * scenario's line from the fan in the page, with no request; the release asks the server
+ * for the whole picture as before (bands, cards, address).
  */
 (function () {
   'use strict';
@@ -56,6 +63,7 @@
     flush() {
       const g = this.state;
       if (!g || g.busy) return null;
+      if (!g.final && this.drawable(g.wanted)) return null;  // the fan draws the drag
       if (sameValues(g.sent, g.wanted) && (g.sentFinal || !g.final)) return null;
       g.busy = true;
       g.n += 1;
@@ -75,13 +83,106 @@
       const request = this.flush();
       if (request) window.dash_clientside.set_props('explore-request', {data: request});
     },
+
+    /* --- the fan: a drag drawn in the page --- */
+    ids: null,
+    fan: null,  // the last fan received, kept while the region and charts stay the same
+    context: null,  // {region, picks} the page shows
+    asked: null,  // what the last fan request was for ("key|values")
+
+    levers(values) {
+      const out = {};
+      (this.ids || []).forEach((id, i) => { out[id.key] = values[i]; });
+      return out;
+    },
+
+    /* Can the fan draw these slider values? (only its lever differs from the fan's) */
+    drawable(values) {
+      const fan = this.fan, ids = this.ids, context = this.context;
+      if (!fan || !ids || !context || fan.region !== context.region) return false;
+      if (!sameValues(fan.picks, context.picks)) return false;
+      return ids.every((id, i) => id.key === fan.key
+        || Math.abs((fan.levers[id.key] ?? NaN) - values[i]) < 1e-9);
+    },
+
+    /* Ask for a fan of lever ``key`` unless the one held (or asked for) serves. */
+    prefetch(key) {
+      const g = this.state;
+      if (!g || !this.ids || key === 'policy_start_year') return;  // it moves the start line
+      const signature = key + '|' + g.wanted.join(',');
+      if ((this.fan && this.fan.key === key && this.drawable(g.wanted)) || this.asked === signature) return;
+      this.asked = signature;
+      window.dash_clientside.set_props('explore-fan-request',
+        {data: {key: key, levers: this.levers(g.wanted), n: g.n}});
+    },
+
+    /* Draw the newest wanted values at the next frame: moves faster than the screen
+       redraws are merged, so drawing never falls behind the pointer. */
+    drawSoon() {
+      if (this.frame) return;
+      this.frame = window.requestAnimationFrame(() => {
+        this.frame = null;
+        const g = this.state;
+        if (g && !g.final && this.drawable(g.wanted)) this.draw(g.wanted);
+      });
+    },
+    frame: null,
+
+    /* Redraw the scenario's line on every chart from the fan; bands hide until release. */
+    draw(values) {
+      const fan = this.fan;
+      const i = this.ids.findIndex((id) => id.key === fan.key);
+      const step = Math.round((values[i] - fan.min) / fan.step);
+      if (step < 0 || step >= fan.count) return false;
+      const marker = document.getElementById('explore-drawn');
+      if (marker && marker.firstChild && marker.firstChild.nodeType === Node.TEXT_NODE) {
+        // the levers of the picture on screen (the text node React owns, not a new one)
+        const levers = this.levers(values), sorted = {};
+        Object.keys(levers).sort().forEach((k) => { sorted[k] = levers[k]; });
+        marker.firstChild.nodeValue = JSON.stringify(sorted);
+      }
+      fan.lines.forEach((lines, chart) => {
+        const gd = document.querySelector(`#explore-chart-${chart} .js-plotly-plot`);
+        if (!gd || !gd.data || gd.data.length < 2 || !window.Plotly) return;
+        const bands = [];  // the scenario's band, while still shown (it is for older values)
+        gd.data.forEach((trace, k) => {
+          if (trace.legendgroup === 'This scenario' && trace.visible !== false) bands.push(k);
+        });
+        if (bands.length) {
+          window.Plotly.restyle(gd, {
+            y: [lines[step]].concat(bands.map((k) => gd.data[k].y)),
+            visible: [true].concat(bands.map(() => false)),
+          }, [1].concat(bands));
+        } else {
+          window.Plotly.restyle(gd, {y: [lines[step]]}, [1]);
+        }
+      });
+      return true;
+    },
   };
+
+  // a pointer over a lever, or a slider's thumb focused: get its fan ready for a drag
+  function leverKey(element) {
+    const lever = element && element.closest && element.closest('.lever');
+    const slider = lever && lever.querySelector('[id*="explore-lever"]');
+    if (!slider) return null;
+    try {
+      return JSON.parse(slider.id).key;
+    } catch (error) {
+      return null;
+    }
+  }
+  ['pointerover', 'focusin'].forEach((kind) => document.addEventListener(kind, (event) => {
+    const key = leverKey(event.target);
+    if (key && document.getElementById('explore-drawn')) gate.prefetch(key);
+  }, {passive: true}));
   window.flywheelGate = gate;
 
   const dc = (window.dash_clientside = window.dash_clientside || {});
   dc.flywheel = Object.assign(dc.flywheel || {}, {
     /* Slider moves -> explore-request (or nothing while an answer is awaited). */
     gate(drags, values, ids, lastRequest) {
+      gate.ids = ids;
       const props = (dc.callback_context.triggered || [])
         .map((t) => t.prop_id)
         .filter((p) => p && p !== '.');
@@ -100,6 +201,7 @@
         s.final = !dragging;
         moved = true;
       }
+      if (moved && !s.final && gate.drawable(s.wanted)) gate.drawSoon();
       clearTimeout(s.settle);
       if (moved && !s.final) {
         s.settle = setTimeout(() => {  // the sliders stopped: ask for the whole picture
@@ -108,6 +210,20 @@
         }, SETTLE_MS);
       }
       return gate.flush() || dc.no_update;
+    },
+
+    /* A fan arrived, or the region or a chart changed (a fan no longer fits). */
+    keepFan(fan, region, ...picks) {
+      const fromFan = (dc.callback_context.triggered || []).some(
+        (t) => (t.prop_id || '').startsWith('explore-fan.'));
+      gate.context = {region: region, picks: picks};
+      if (fromFan && fan && fan.region === region && sameValues(fan.picks, picks)) {
+        gate.fan = fan;
+      } else if (!fromFan) {
+        gate.fan = null;
+        gate.asked = null;
+      }
+      return dc.no_update;
     },
 
     /* An answer arrived: free the gate, send the newest wanted values if they differ. */

@@ -337,6 +337,11 @@ def layout(**query):
             dcc.Store(id="explore-done"),  # the request the picture on screen answers
             dcc.Store(id="explore-gate"),  # written by nobody: the release callback's output
             dcc.Store(id="explore-presenting"),  # set when presentation mode is switched
+            # a drag drawn in the page: the lever under the pointer at every step of its
+            # slider, asked for when the pointer comes near it (see assets/gate.js)
+            dcc.Store(id="explore-fan-request"),
+            dcc.Store(id="explore-fan"),
+            dcc.Store(id="explore-fan-kept"),
             # the levers of the picture on screen (read by tests and the drag benchmark)
             html.Div(id="explore-drawn", hidden=True),
             dcc.Download(id="explore-download"),
@@ -628,6 +633,13 @@ for _lever in load_levers():
             prevent_initial_call=True,
         )
 clientside_callback(
+    ClientsideFunction("flywheel", "keepFan"),
+    Output("explore-fan-kept", "data"),
+    Input("explore-fan", "data"),
+    Input("explore-region", "value"),
+    *[Input(pick, "value") for pick in PICKS],
+)
+clientside_callback(
     ClientsideFunction("flywheel", "release"),
     Output("explore-gate", "data"),
     Input("explore-done", "data"),
@@ -770,12 +782,59 @@ def update(request, compare, cost_year, show_bands, region, *rest):
         _cards(runs.headline(result, base), currency),
         state.to_query(levers, region, picks, i18n.current()),
         " ".join(messages),
-        levers,
+        # the scenario settled (not a drag's passing value): saving, downloading and the
+        # lever waterfall, which starts after this answer and so never slows the picture
+        levers if final else dash.no_update,
         levers,
         json.dumps(levers, sort_keys=True),
         done,
         picks,
     )
+
+
+#: Most slider steps a fan covers (the largest lever has 151).
+FAN_MAX_STEPS = 301
+
+
+@callback(
+    Output("explore-fan", "data"),
+    Input("explore-fan-request", "data"),
+    State("explore-region", "value"),
+    *[State(pick, "value") for pick in PICKS],
+    prevent_initial_call=True,
+)
+def fan(request, region, *picked):
+    """Every step of one lever's slider, the other levers as they are, for the charts shown.
+
+    The page draws a drag from it at once (the same numbers a request per move would
+    bring: each member is the run for that step). Anything malformed asks for nothing.
+    """
+    if not isinstance(request, dict) or request.get("key") not in KEYS:
+        raise PreventUpdate
+    key = request["key"]
+    levers, problems = state.clean_lever_dict(request.get("levers"))
+    if problems or len(runs.lever_grid(key)) > FAN_MAX_STEPS:
+        raise PreventUpdate
+    region = state.clean_region(region)
+    picks, chosen, variables = _charts(list(picked))
+    grid, result = runs.fan(state.changed_levers(levers), key, variables, region)
+    years = [i for i, t in enumerate(result.times) if abs(t - round(t)) < 1e-9]
+    lines = []
+    for variable, _title, _unit, scale in chosen:
+        rows = result.values[variable][:, years] * scale
+        lines.append([[float(f"{value:.7g}") for value in row] for row in rows])
+    lever = load_levers().get(key)
+    return {
+        "key": key,
+        "levers": levers,
+        "region": region,
+        "picks": picks,
+        "min": lever.min,
+        "step": lever.step,
+        "count": len(grid),
+        "lines": lines,
+        "n": request.get("n") if isinstance(request.get("n"), int) else None,
+    }
 
 
 def _unit_of(currency: str) -> str:
@@ -936,16 +995,18 @@ def story(_start, _back, _next, step, ids):
 @callback(
     Output("explore-attribution", "figure"),
     Output("explore-attribution-note", "children"),
-    Input({"type": LEVER, "key": ALL}, "value"),
+    Input("explore-scenario", "data"),
     Input("explore-attribution-line", "value"),
     Input("explore-region", "value"),
-    State({"type": LEVER, "key": ALL}, "id"),
     State("page-lang", "data"),
 )
 @i18n.localized
-def attribution(values, line, region, ids):
-    """Split the chosen headline change among the levers that differ from the baseline."""
-    levers, _problems = state.clean_levers(ids, values)
+def attribution(scenario, line, region):
+    """Split the chosen headline change among the levers that differ from the baseline.
+
+    ``scenario``: the levers of the picture drawn (the waterfall follows the charts).
+    """
+    levers, _problems = state.clean_lever_dict(scenario)
     region = state.clean_region(region)
     key = line if isinstance(line, str) and line in ATTRIBUTION_LINES else ATTRIBUTION_DEFAULT
     _label, _year, scale, unit = ATTRIBUTION_LINES[key]

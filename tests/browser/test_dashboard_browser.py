@@ -1019,3 +1019,84 @@ def test_the_future_shock_is_a_switch_that_follows_presets_and_reset(driver, ser
     )
     wait_until(driver, "return window.location.search.includes('future_shock=1')")
     assert severe_logs(driver) == []
+
+
+def test_a_drag_of_the_lever_under_the_pointer_is_drawn_in_the_page(driver, server_url):
+    """With the pointer on a lever, its fan arrives; a drag then asks the server nothing
+    until the release, and the line drawn is the run of the value shown."""
+    from dashboard import runs
+
+    open_page(driver, server_url + "/?rd_intensity=5")
+    driver.execute_script(
+        """
+        const flights = window.__flights = {updates: 0, fans: 0};
+        const fetch0 = window.fetch;
+        window.fetch = function (url, options) {
+          const body = options && typeof options.body === 'string' ? options.body : '';
+          if (body.includes('"explore-request"') && body.includes('explore-chart-0')) flights.updates += 1;
+          if (body.includes('explore-fan-request')) flights.fans += 1;
+          return fetch0.apply(this, arguments);
+        };
+        """
+    )
+    thumb = lever_thumb(driver, "public_investment")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", thumb)
+    x, y, width = driver.execute_script(
+        "const r = arguments[0].getBoundingClientRect();"
+        "const t = arguments[0].closest('.lever-row').getBoundingClientRect();"
+        "return [r.x + r.width / 2, r.y + r.height / 2, t.width];",
+        thumb,
+    )
+    send = driver.execute_cdp_cmd
+    send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
+    wait_until(
+        driver,
+        "const f = window.flywheelGate.fan; return f && f.key === 'public_investment'"
+        " && f.levers.rd_intensity === 5",
+    )
+    send(
+        "Input.dispatchMouseEvent",
+        {"type": "mousePressed", "x": x, "y": y, "button": "left", "clickCount": 1},
+    )
+    for step in range(1, 5):
+        send(
+            "Input.dispatchMouseEvent",
+            {
+                "type": "mouseMoved",
+                "x": x + width * 0.04 * step,
+                "y": y,
+                "button": "left",
+                "buttons": 1,
+            },
+        )
+        time.sleep(0.08)
+    value = float(thumb.get_attribute("aria-valuenow"))
+    assert value != 2.0
+    expected = runs.run({"rd_intensity": 5.0, "public_investment": value}).frame[
+        "Digital economy value added nominal"
+    ]
+    wait_until(
+        driver,
+        "const y = document.querySelector('#explore-chart-0 .js-plotly-plot').data[1].y;"
+        "return y.every((v, i) => Math.abs(v - arguments[0][i]) <= 1e-6 * Math.abs(arguments[0][i]));",
+        10,
+        expected.tolist(),
+    )
+    assert driver.execute_script("return window.__flights.updates") == 0  # all drawn in the page
+    assert f'"public_investment":{value:g}' in driver.find_element(
+        By.ID, "explore-drawn"
+    ).get_attribute("textContent").replace(" ", "")
+    send(
+        "Input.dispatchMouseEvent",
+        {"type": "mouseReleased", "x": x + width * 0.16, "y": y, "button": "left", "clickCount": 1},
+    )
+    # the release asks for the whole picture: bands back around the final scenario
+    wait_until(driver, "return window.__flights.updates === 1")
+    wait_until(
+        driver,
+        "return (document.querySelector('#explore-chart-0 .js-plotly-plot').data || [])"
+        ".some(t => t.name === 'This scenario: 5-95 % range' && t.visible !== false)",
+    )
+    wait_until(driver, "return window.location.search.includes('public_investment=')")
+    assert driver.execute_script("return window.__flights.fans") <= 1
+    assert severe_logs(driver) == []

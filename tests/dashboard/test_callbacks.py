@@ -427,8 +427,8 @@ def test_uncertainty_bands_surround_the_lines_and_follow_the_scenario():
 
 
 def test_the_waterfall_splits_the_change_among_the_moved_levers():
-    values = values_with(public_investment=9.0, policy_dividend=2.0)
-    figure, note = explore.attribution(values, "GDP per capita|2050", "china", IDS, "en")
+    values = {"public_investment": 9.0, "policy_dividend": 2.0}  # the picture's scenario
+    figure, note = explore.attribution(values, "GDP per capita|2050", "china", "en")
     bars = figure["data"][0]
     assert bars["y"] == ["Public digital investment", "Policy dividend strength", "Total change"]
     assert sum(bars["x"][:-1]) == pytest.approx(bars["x"][-1], rel=1e-9)
@@ -437,10 +437,13 @@ def test_the_waterfall_splits_the_change_among_the_moved_levers():
     assert bars["x"][-1] == pytest.approx(expected, rel=1e-9)
     assert "exact Shapley values" in note
     for bad in (None, 5, "nope|2050", ["GDP per capita|2050"]):
-        figure, _ = explore.attribution(values, bad, "china", IDS, "en")
+        figure, _ = explore.attribution(values, bad, "china", "en")
         assert figure["data"][0]["y"][-1] == "Total change"
-    empty, note = explore.attribution(DEFAULTS, "GDP per capita|2050", "china", IDS, "en")
+    empty, note = explore.attribution({}, "GDP per capita|2050", "china", "en")
     assert "Move a slider" in note
+    for junk in (None, [1, 2], {"public_investment": "nan"}, {"nope": 1}):
+        figure, _ = explore.attribution(junk, "GDP per capita|2050", "china", "en")
+        assert figure["data"][0]["y"][-1] == "Total change"
 
 
 def test_what_matters_tornado_follows_the_scenario_and_refuses_nothing():
@@ -833,3 +836,42 @@ def test_the_loop_strip_names_its_strongest_loops_on_the_chart_not_by_hue_alone(
     assert sorted(labels) == sorted(f"{t['name']} {names[t['name']]}" for t in coloured)
     assert "R5" in {t["name"] for t in coloured}  # the loop asked for is always shown
     assert strip["layout"]["showlegend"] is False
+
+
+@pytest.mark.parametrize(
+    ("key", "others"),
+    [
+        ("public_investment", {"rd_intensity": 5.0}),
+        ("future_shock_year", {"future_shock": 1.0}),
+        ("link_society_economy", {}),
+    ],
+)
+def test_a_fan_holds_the_run_of_every_step_of_the_lever(key, others):
+    """The page draws a drag from the fan: each member must be that step's own run."""
+    levers = {**load_levers().defaults(), **others}
+    answer = explore.fan({"key": key, "levers": levers, "n": 3}, "deu", *PICKS)
+    grid = runs.lever_grid(key)
+    assert answer["key"] == key and answer["count"] == len(grid) and answer["n"] == 3
+    assert answer["region"] == "deu" and answer["picks"] == PICKS
+    chosen = [figures.chart_menu()[pick] for pick in PICKS]
+    for step in (0, len(grid) // 3, len(grid) - 1):
+        single = runs.run(state.changed_levers({**levers, key: grid[step]}), "deu")
+        for chart, (variable, _title, _unit, scale) in enumerate(chosen):
+            expected = (single.frame[variable] * scale).tolist()
+            assert answer["lines"][chart][step] == pytest.approx(expected, rel=1e-6, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        None,
+        "x",
+        {"key": "nope"},
+        {"key": ["public_investment"]},
+        {"key": "public_investment", "levers": {"public_investment": "nan"}},
+        {"key": "public_investment", "levers": {"nope": 1}},
+    ],
+)
+def test_a_malformed_fan_request_asks_for_nothing(request_):
+    with pytest.raises(PreventUpdate):
+        explore.fan(request_, "china", *PICKS)

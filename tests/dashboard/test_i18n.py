@@ -191,7 +191,7 @@ def test_explore_callbacks_answer_in_chinese():
     assert (
         explore.intro_title("deu", "zh") == "如果德国投资于数字经济、数字政府和数字社会，会怎样？"
     )
-    figure, note = explore.attribution(DEFAULTS, "GDP per capita|2050", "china", IDS, "zh")
+    figure, note = explore.attribution({}, "GDP per capita|2050", "china", "zh")
     assert note.startswith("移动一个滑块") and english_left(figure) == []
     values, message, _preset = triggered(
         explore.apply_levers,
