@@ -3,11 +3,12 @@
 Starts ``flywheel serve --production`` (gunicorn, one worker per core) unless ``--url``
 names a running server, then runs ``--users`` simulated participants with locust for
 ``--seconds``. Each participant drags one lever after another through a seeded path of
-settings, as the page's gate sends requests: one at a time, every 50-80 ms while dragging,
-each asking for the scenario's line alone (a partial update), the drag's last one for the
-whole picture with bands; a think pause of 1-3 s after each drag. Every answer is checked against
-the serial pysd run of that participant's own settings (the first chart's scenario line,
-to 1e-9): a mismatch is counted as cross-talk.
+settings, sending what the page sends: the lever's fan when the pointer comes onto it (the
+scenario at every step of its slider), nothing while the drag is drawn in the page
+(0.3-0.8 s), the whole picture with bands at the release, then the lever waterfall; a think
+pause of 1-3 s before the next drag. Every fan and picture is checked against the serial
+pysd run of that participant's own settings (the first chart's scenario line, to 1e-9): a
+mismatch is counted as cross-talk.
 
 Prints requests per second, median and 95th-percentile latency, errors and cross-talk;
 the target is p95 <= 300 ms, 0 errors and 0 cross-talk with 50 participants. Not part of
@@ -38,7 +39,11 @@ from locust.env import Environment  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.workshop_requests import update_body  # noqa: E402
+from benchmarks.workshop_requests import (  # noqa: E402
+    attribution_body,
+    fan_body,
+    update_body,
+)
 from flywheel import Scenario, load_levers, simulate  # noqa: E402
 from flywheel.simulate import simulate_many  # noqa: E402
 
@@ -81,6 +86,7 @@ class Tally:
 
     crosstalk = 0
     checked = 0
+    shed = 0  # fans the server was too busy to make
 
 
 def scenario_line(figure) -> list:
@@ -94,43 +100,77 @@ def scenario_line(figure) -> list:
     return next(t for t in figure["data"] if t["name"] == "This scenario")["y"]
 
 
-def participant_class(stops, dependencies, bands=True):
+def participant_class(stops, dependencies, bands=True, fans=True, waterfall=True):
     class Participant(HttpUser):
-        wait_time = between(0.05, 0.08)  # a drag sends a request every 50-80 ms
+        wait_time = between(1.0, 3.0)  # thinking between drags
 
         def on_start(self):
             self.rng = random.Random(id(self))
-            self.drag_left = self.rng.randint(6, 12)
 
-        @task
-        def move(self):
-            levers, expected = stops[self.rng.randrange(len(stops))]
-            # as the page's gate sends them: moves during a drag ask for the scenario's line
-            # alone (a partial update); the drag's last request, for everything with bands
-            final = self.drag_left == 1
-            body = json.dumps(update_body(dependencies, levers, bands, drag=not final))
-            with self.client.post(
+        def post(self, body, name):
+            return self.client.post(
                 "/_dash-update-component",
-                data=body,
+                data=json.dumps(body),
                 headers={"Content-Type": "application/json"},
                 catch_response=True,
-                name="slider update",
-            ) as response:
-                if response.status_code != 200:
-                    response.failure(f"HTTP {response.status_code}")
+                name=name,
+            )
+
+        def check(self, response, line, expected, tolerance=1e-9):
+            Tally.checked += 1
+            if any(
+                abs(a - b) > tolerance * max(abs(b), 1e-12)
+                for a, b in zip(line, expected, strict=True)
+            ):
+                Tally.crosstalk += 1
+                response.failure("cross-talk: the answer is not this participant's run")
+
+        def picture(self, levers, expected, final):
+            body = update_body(dependencies, levers, bands, drag=not final)
+            name = "whole picture (release)" if final else "line while dragging"
+            with self.post(body, name) as r:
+                if r.status_code != 200:
+                    r.failure(f"HTTP {r.status_code}")
                     return
-                line = scenario_line(response.json()["response"]["explore-chart-0"]["figure"])
-                Tally.checked += 1
-                if any(
-                    abs(a - b) > 1e-9 * max(abs(b), 1e-12)
-                    for a, b in zip(line, expected, strict=True)
-                ):
-                    Tally.crosstalk += 1
-                    response.failure("cross-talk: the answer is not this participant's run")
-            self.drag_left -= 1
-            if self.drag_left == 0:  # end of a drag: think, then the next one
-                self.drag_left = self.rng.randint(6, 12)
-                gevent.sleep(self.rng.uniform(1.0, 3.0))
+                figure = r.json()["response"]["explore-chart-0"]["figure"]
+                self.check(r, scenario_line(figure), expected)
+
+        def fan(self, levers, expected, key) -> bool:
+            """The lever's fan; False when the server was too busy to make one."""
+            with self.post(fan_body(dependencies, levers, key), "fan (pointer on a lever)") as r:
+                if r.status_code == 204:
+                    Tally.shed += 1
+                    r.success()
+                    return False
+                if r.status_code != 200:
+                    r.failure(f"HTTP {r.status_code}")
+                    return False
+                fan = r.json()["response"]["explore-fan"]["data"]
+                step = round((levers[key] - fan["min"]) / fan["step"])
+                # a fan travels with 7 significant digits: a check at 1e-6 still tells
+                # one participant's scenario from another's
+                self.check(r, fan["lines"][0][step], expected, 1e-6)
+                return True
+
+        @task
+        def drag(self):
+            """What the page sends for one drag: the lever's fan when the pointer comes onto
+            it, nothing while the fan draws the drag (else a request per move, one at a
+            time), the whole picture with bands at the release, then the lever waterfall."""
+            levers, expected = stops[self.rng.randrange(len(stops))]
+            key = self.rng.choice(DRAGGED)
+            if fans and self.fan(levers, expected, key):
+                gevent.sleep(self.rng.uniform(0.3, 0.8))  # the drag, drawn in the page
+            else:
+                for _ in range(self.rng.randint(5, 11)):  # the gate: one move at a time
+                    passing, line = stops[self.rng.randrange(len(stops))]
+                    self.picture(passing, line, final=False)
+                    gevent.sleep(self.rng.uniform(0.05, 0.08))
+            self.picture(levers, expected, final=True)
+            if waterfall:
+                with self.post(attribution_body(dependencies, levers), "lever waterfall") as r:
+                    if r.status_code != 200:
+                        r.failure(f"HTTP {r.status_code}")
 
     return Participant
 
@@ -161,6 +201,12 @@ def main(argv=None):
     parser.add_argument("--url", help="a running dashboard (default: start one)")
     parser.add_argument(
         "--bands", choices=("on", "off"), default="on", help="uncertainty bands, as the switch"
+    )
+    parser.add_argument(
+        "--fans", choices=("on", "off"), default="on", help="off: a request per move, as before"
+    )
+    parser.add_argument(
+        "--waterfall", choices=("on", "off"), default="on", help="the lever waterfall's request"
     )
     args = parser.parse_args(argv)
 
@@ -194,15 +240,24 @@ def main(argv=None):
                 headers={"Content-Type": "application/json"},
                 timeout=60,
             )
-        user = participant_class(stops, dependencies, args.bands == "on")
+        user = participant_class(
+            stops, dependencies, args.bands == "on", args.fans == "on", args.waterfall == "on"
+        )
         env = Environment(user_classes=[user], host=url)
         runner = env.create_local_runner()
         runner.start(args.users, spawn_rate=args.users)
         gevent.spawn_later(args.seconds, runner.quit)
         runner.greenlet.join()
         total = env.stats.total
+        for name, entry in sorted(env.stats.entries.items()):
+            print(
+                f"  {name[0]:28s} {entry.num_requests:6d} requests, median "
+                f"{entry.get_response_time_percentile(0.5):5.0f} ms, p95 "
+                f"{entry.get_response_time_percentile(0.95):5.0f} ms"
+            )
         print(
-            f"{args.users} participants, bands {args.bands}, {args.seconds:.0f} s, "
+            f"{args.users} participants, bands {args.bands}, fans {args.fans}, "
+            f"waterfall {args.waterfall}, {args.seconds:.0f} s, "
             f"{os.cpu_count()} cores: "
             f"{total.num_requests} requests ({total.total_rps:.1f}/s), "
             f"median {total.get_response_time_percentile(0.5):.0f} ms, "
@@ -211,7 +266,7 @@ def main(argv=None):
         )
         print(
             f"errors: {total.num_failures - Tally.crosstalk}, cross-talk: {Tally.crosstalk} "
-            f"in {Tally.checked} checked answers"
+            f"in {Tally.checked} checked answers; fans shed (server busy): {Tally.shed}"
         )
         met = (
             total.get_response_time_percentile(0.95) <= 300

@@ -49,3 +49,51 @@ def update_body(dependencies, levers, bands=False, drag=False):
         ],
         "changedPropIds": ["explore-request.data"],
     }
+
+
+def _outputs(dep):
+    outputs = []
+    for part in dep["output"].strip(".").split("..."):
+        component, _, prop = part.rpartition(".")
+        outputs.append({"id": component, "property": prop})
+    return outputs if len(outputs) > 1 else outputs[0]
+
+
+def fan_body(dependencies, levers, key, n=1):
+    """The request the page sends when the pointer comes onto lever ``key``: its fan."""
+    dep = next(d for d in dependencies if d["output"] == "explore-fan.data")
+    return {
+        "output": dep["output"],
+        "outputs": _outputs(dep),
+        "inputs": [
+            {
+                "id": "explore-fan-request",
+                "property": "data",
+                "value": {"key": key, "levers": levers, "n": n},
+            }
+        ],
+        "state": [
+            {"id": "explore-region", "property": "value", "value": "china"},
+            *[
+                {"id": f"explore-pick-{index}", "property": "value", "value": pick}
+                for index, pick in enumerate(default_picks())
+            ],
+        ],
+        "changedPropIds": ["explore-fan-request.data"],
+    }
+
+
+def attribution_body(dependencies, levers):
+    """The request that follows a settled scenario: the lever waterfall's Shapley split."""
+    dep = next(d for d in dependencies if d["output"].startswith("..explore-attribution.figure"))
+    return {
+        "output": dep["output"],
+        "outputs": _outputs(dep),
+        "inputs": [
+            {"id": "explore-scenario", "property": "data", "value": levers},
+            {"id": "explore-attribution-line", "property": "value", "value": "GDP per capita|2050"},
+            {"id": "explore-region", "property": "value", "value": "china"},
+        ],
+        "state": [{"id": "page-lang", "property": "data", "value": "en"}],
+        "changedPropIds": ["explore-scenario.data"],
+    }

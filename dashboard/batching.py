@@ -76,6 +76,12 @@ class DynamicBatcher:
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._pid = os.getpid()
+        self._waiting = 0  # members queued or being evaluated
+
+    @property
+    def waiting_members(self) -> int:
+        """Members queued or being evaluated now (how busy this process's model is)."""
+        return self._waiting
 
     def submit(
         self,
@@ -87,8 +93,14 @@ class DynamicBatcher:
         """Queue one job and wait for its rows (a ``BatchResult`` of ``members`` members)."""
         job = Job(params, members, tuple(variables))
         self._ensure_worker()
-        self._queue.put(job)
-        return job.future.result(timeout=timeout)
+        with self._lock:
+            self._waiting += members
+        try:
+            self._queue.put(job)
+            return job.future.result(timeout=timeout)
+        finally:
+            with self._lock:
+                self._waiting -= members
 
     def _ensure_worker(self) -> None:
         with self._lock:

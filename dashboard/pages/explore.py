@@ -21,6 +21,7 @@ from dash import (
 from dash.exceptions import PreventUpdate
 
 from dashboard import figures, i18n, runs, state
+from dashboard.batching import batcher
 from dashboard.components import graph, region_selector, remember_region
 from dashboard.i18n import N_, _, in_money
 from dashboard.story import load_story
@@ -794,6 +795,10 @@ def update(request, compare, cost_year, show_bands, region, *rest):
 
 #: Most slider steps a fan covers (the largest lever has 151).
 FAN_MAX_STEPS = 301
+#: A fan is a convenience: when this many members already wait for the model in this
+#: process (about two fans and a picture with bands), none is computed, and the page
+#: draws the drag through requests, so that whole pictures stay fast under load.
+FAN_SHED_MEMBERS = 500
 
 
 @callback(
@@ -815,6 +820,8 @@ def fan(request, region, *picked):
     levers, problems = state.clean_lever_dict(request.get("levers"))
     if problems or len(runs.lever_grid(key)) > FAN_MAX_STEPS:
         raise PreventUpdate
+    if batcher().waiting_members >= FAN_SHED_MEMBERS:
+        raise PreventUpdate  # busy: whole pictures first
     region = state.clean_region(region)
     picks, chosen, variables = _charts(list(picked))
     grid, result = runs.fan(state.changed_levers(levers), key, variables, region)
