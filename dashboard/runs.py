@@ -221,7 +221,15 @@ def run_with_bands(
 def _attribution(levers: tuple[tuple[str, float], ...], region: str):
     from flywheel.attribution import attribute
 
-    return attribute(Scenario.from_levers(dict(levers)), baseline=region, orders=64)
+    # through the batcher: one user's subsets share a batch with other users' runs
+    return attribute(
+        Scenario.from_levers(dict(levers)), baseline=region, orders=64, runner=_batched
+    )
+
+
+def _batched(params, variables, members):
+    """A batch of ``members`` members, evaluated by this process's batcher."""
+    return batcher().submit(params, variables, members=members)
 
 
 def attribution(levers: dict[str, float], region: str = DEFAULT_REGION):

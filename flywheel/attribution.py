@@ -76,8 +76,12 @@ def attribute(
     baseline: str | None = None,
     orders: int = 200,
     seed: int = 0,
+    runner=None,
 ) -> Attribution:
     """Split the change of ``variables`` in ``years`` among the scenario's levers.
+
+    ``runner`` evaluates the batch of subsets instead of the batch engine (see
+    :func:`flywheel.simulate.simulate_many`).
 
     Examples
     --------
@@ -96,7 +100,7 @@ def attribute(
         )
     if len(keys) <= EXACT_LIMIT:
         masks = np.arange(2 ** len(keys))
-        values = _run_subsets(keys, levers, masks, variables, years, baseline)
+        values = _run_subsets(keys, levers, masks, variables, years, baseline, runner)
         shares = _exact(len(keys), values)
         exact, used = True, 0
     else:
@@ -110,7 +114,7 @@ def attribute(
             }
         )
         masks = np.array(prefixes)
-        table = _run_subsets(keys, levers, masks, variables, years, baseline)
+        table = _run_subsets(keys, levers, masks, variables, years, baseline, runner)
         lookup = {int(mask): row for mask, row in zip(masks, table, strict=True)}
         shares = np.zeros((len(keys), table.shape[1]))
         for order in permutations:
@@ -128,7 +132,7 @@ def attribute(
     )
 
 
-def _run_subsets(keys, levers, masks, variables, years, baseline) -> np.ndarray:
+def _run_subsets(keys, levers, masks, variables, years, baseline, runner=None) -> np.ndarray:
     """Headline values (members x (variable, year)) of the runs with the levers in each mask."""
     scenarios = [
         Scenario.from_levers(
@@ -136,7 +140,7 @@ def _run_subsets(keys, levers, masks, variables, years, baseline) -> np.ndarray:
         )
         for mask in masks
     ]
-    result = simulate_many(scenarios, variables=list(variables), baseline=baseline)
+    result = simulate_many(scenarios, variables=list(variables), baseline=baseline, runner=runner)
     index = {int(year): position for position, year in enumerate(result.times)}
     return np.column_stack(
         [result.values[variable][:, index[year]] for variable in variables for year in years]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -81,12 +81,14 @@ def simulate_many(
     variables: Sequence[str] | None = None,
     baseline: str | None = None,
     time_step: float | None = None,
+    runner: Callable[[dict, list[str], int], BatchResult] | None = None,
 ) -> BatchResult:
     """Run many members in one batch: member i is ``simulate(scenarios[i], params=params[i])``.
 
     Either list may be omitted (all baseline levers, or no extra constants); given both,
     they must have the same length. Every member is validated as ``simulate`` validates
-    one run.
+    one run. ``runner(constants, variables, members)`` evaluates the batch instead of the
+    batch engine itself (a server's batcher shares it with other users' runs).
 
     Examples
     --------
@@ -105,6 +107,8 @@ def simulate_many(
         values, _ = model_params(scenario, params[index] if params is not None else None, baseline)
         members.append(values)
     columns = [engine().variable(name).name for name in (variables or DEFAULT_VARIABLES)]
+    if runner is not None and time_step is None:
+        return runner(stack_members(members), columns, count)
     result = batch_engine().run(stack_members(members), columns, time_step=time_step)
     if result.members != count:  # every member agreed on every constant: one run serves all
         result = result.repeated(count)

@@ -68,3 +68,21 @@ def test_more_than_the_exact_limit_is_sampled_and_says_so():
     assert "random orders" in split.method() and split.orders == 60
     column = ("Regional development index", 2050)
     assert split.shares[column].sum() == pytest.approx(split.change[column], rel=1e-9)
+
+
+def test_a_runner_evaluates_the_subsets_with_the_same_answer():
+    """A server hands the subsets to its batcher; the split must not change."""
+    from flywheel.model import batch_engine
+
+    calls = []
+
+    def runner(params, variables, members):
+        calls.append(members)
+        return batch_engine().run(params, variables)
+
+    scenario = Scenario.from_levers(
+        {"public_investment": 8, "rd_intensity": 4, "policy_dividend": 2}
+    )
+    mine, reference = attribute(scenario, runner=runner), attribute(scenario)
+    assert calls == [8]  # all 2^3 subsets in one batch
+    assert mine.shares.values.tolist() == reference.shares.values.tolist()
