@@ -67,19 +67,7 @@ def test_update_moves_scenario_not_baseline():
     "bad", ["abc", math.nan, math.inf, -math.inf, 1e308, -1e308, None, [1], {"a": 1}, True, 3.14159]
 )
 def test_update_survives_any_slider_value(bad):
-    output = explore.update(
-        values_with(public_investment=bad),
-        [],
-        2035,
-        ["on"],
-        "china",
-        *PICKS,
-        None,
-        False,
-        IDS,
-        {},
-        "en",
-    )
+    output = update_as("explore-request.data", values_with(public_investment=bad))
     for figure in output[: explore.CHARTS + 1]:
         finite_numbers(figure)
     message = output[explore.CHARTS + 3]
