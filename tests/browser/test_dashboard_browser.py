@@ -623,6 +623,9 @@ def test_on_a_phone_nothing_scrolls_sideways_charts_come_first_and_a_swipe_moves
             ("/flywheel", "flywheel-charts"),
             ("/matters", "matters-tornado"),
             ("/calibration", "calibration-egdi"),
+            # and in Chinese, whose words break differently
+            ("/?lang=zh", "explore-chart-0"),
+            ("/flywheel?lang=zh", "flywheel-charts"),
         ):
             open_page(phone, server_url + path, chart)
             time.sleep(0.5)
