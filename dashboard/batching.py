@@ -45,6 +45,9 @@ class Job:
     members: int
     variables: tuple[str, ...]
     future: Future = field(default_factory=Future)
+    #: Work nobody waits on to see a picture (a fan asked for ahead of a drag): evaluated
+    #: after the other jobs that arrived with it, never in their batch.
+    background: bool = False
 
 
 @dataclass
@@ -89,9 +92,13 @@ class DynamicBatcher:
         variables: Sequence[str],
         members: int = 1,
         timeout: float = 120.0,
+        background: bool = False,
     ) -> BatchResult:
-        """Queue one job and wait for its rows (a ``BatchResult`` of ``members`` members)."""
-        job = Job(params, members, tuple(variables))
+        """Queue one job and wait for its rows (a ``BatchResult`` of ``members`` members).
+
+        A ``background`` job is evaluated after the other jobs of its batch, on its own.
+        """
+        job = Job(params, members, tuple(variables), background=background)
         self._ensure_worker()
         with self._lock:
             self._waiting += members
@@ -123,12 +130,17 @@ class DynamicBatcher:
                 jobs.append(job)
                 size += job.members
             self._busy = len(jobs) > 1
-            try:
-                self._run(jobs)
-            except Exception as error:  # noqa: BLE001 - every waiting request must hear of it
-                for job in jobs:
-                    if not job.future.done():
-                        job.future.set_exception(error)
+            foreground = [job for job in jobs if not job.background]
+            background = [job for job in jobs if job.background]
+            for group in (foreground, background):  # pictures first, fans after
+                if not group:
+                    continue
+                try:
+                    self._run(group)
+                except Exception as error:  # noqa: BLE001 - every waiting request must hear of it
+                    for job in group:
+                        if not job.future.done():
+                            job.future.set_exception(error)
 
     def _run(self, jobs: list[Job]) -> None:
         variables = list(dict.fromkeys(v for job in jobs for v in job.variables))

@@ -117,3 +117,34 @@ def test_dashboard_runs_go_through_the_batcher():
     assert result.frame["GDP per capita"].tolist() == pytest.approx(
         expected["GDP per capita"].tolist(), rel=1e-9
     )
+
+
+def test_a_background_job_waits_for_the_picture_that_arrived_with_it():
+    """A fan asked for ahead of a drag never slows the run a user waits to see."""
+    batcher = DynamicBatcher(window=0.1)  # both jobs surely land in the same window
+    fan = {"Public digital investment": np.linspace(0, 15, 151)}
+    fan_params = {**params_of({}), **fan}
+    finished, results = [], {}
+    barrier = threading.Barrier(2)
+
+    def background():
+        barrier.wait()
+        results["fan"] = batcher.submit(fan_params, VARIABLES, members=151, background=True)
+        finished.append("fan")
+
+    def picture():
+        barrier.wait()
+        results["run"] = batcher.submit(params_of({"rd_intensity": 6}), VARIABLES)
+        finished.append("run")
+
+    threads = [threading.Thread(target=background), threading.Thread(target=picture)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert finished == ["run", "fan"]
+    assert batcher.stats.batches == 2 and batcher.stats.single_runs == 1  # never merged
+    expected = engine().run(params_of({"rd_intensity": 6}), VARIABLES)
+    np.testing.assert_allclose(results["run"].member(0)[VARIABLES].to_numpy(), expected.to_numpy())
+    assert results["fan"].members == 151
+    assert batcher.waiting_members == 0
