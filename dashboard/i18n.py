@@ -174,7 +174,7 @@ def data_messages() -> set[str]:
     """Every string of the data files the interface shows, as written (the msgids)."""
     from calibration.country import COUNTRY_PARAMS, CURRENCIES
     from calibration.series import load_params
-    from dashboard.figures import PLAIN_UNITS, chart_menu
+    from dashboard.figures import PLAIN_UNITS, chart_menu, plain_unit
     from dashboard.runs import observed_series
     from dashboard.state import regions
     from dashboard.story import load_story
@@ -195,7 +195,10 @@ def data_messages() -> set[str]:
         texts |= {step.title, step.text, step.look_at}
     for _variable, title, unit, _scale in chart_menu().values():
         texts |= {title, unit}
-    texts |= set(engine().variables)  # every variable's name (the Model page lists them)
+    for variable in engine().variables.values():  # the Model page lists them all
+        texts.add(variable.name)
+        if isinstance(variable.units, str) and variable.units.strip() not in ("", "nan"):
+            texts.add(plain_unit(variable.units))
     for loop in load_loops():
         texts |= {loop.name, loop.story}
     texts |= set(CURRENCIES.values()) | {"US dollars"} | set(PLAIN_UNITS.values())

@@ -77,6 +77,13 @@ def _basis(variable, levers: set[str], priors: dict[str, str]) -> str:
     return _("assumption (see comment)") if variable.is_constant else ""
 
 
+def _units(units) -> str:
+    """A variable's units in plain words; none for a variable without (pysd's "nan")."""
+    if not isinstance(units, str) or units.strip() in ("", "nan"):
+        return ""
+    return _(plain_unit(units))
+
+
 def variable_rows() -> list[dict]:
     """One row per model variable: name, kind, units, range, comment, evidence."""
     model = engine()
@@ -89,7 +96,7 @@ def variable_rows() -> list[dict]:
             {
                 "name": _(variable.name),
                 "kind": _(KINDS.get(kind, kind.lower())),
-                "units": _(plain_unit(variable.units)) if variable.units else "",
+                "units": _units(variable.units),
                 "range": _range(variable.limits),
                 "comment": variable.comment,
                 "evidence": _basis(variable, levers, priors),

@@ -863,3 +863,10 @@ def test_a_fan_holds_the_run_of_every_step_of_the_lever(key, others):
 def test_a_malformed_fan_request_asks_for_nothing(request_):
     with pytest.raises(PreventUpdate):
         explore.fan(request_, "china", *PICKS)
+
+
+def test_the_model_page_shows_no_nan_for_a_variable_without_units():
+    rows = {row["name"]: row for row in model.variable_rows()}
+    assert rows["Time"]["units"] == ""
+    assert not [name for name, row in rows.items() if "nan" in row["units"].split()]
+    assert rows["Digital Capital"]["units"] == "trillion yuan"
