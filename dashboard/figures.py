@@ -70,13 +70,19 @@ PLAIN_UNITS = {
 }
 
 
-def plain_unit(units: str) -> str:
+def plain_unit(units: object) -> str:
     """A model unit in plain words ("trillion yuan/Year" -> "trillion yuan a year").
+
+    A variable without units gives "" (pysd reads them as the text "nan", or NaN).
 
     >>> plain_unit("trillion yuan/Year"), plain_unit("Dmnl"), plain_unit("thousand yuan/person")
     ('trillion yuan a year', 'index (no unit)', 'thousand yuan a person')
+    >>> plain_unit("nan"), plain_unit(float("nan")), plain_unit(None)
+    ('', '', '')
     """
-    text = str(units).strip()
+    text = units.strip() if isinstance(units, str) else ""
+    if text in ("", "nan"):
+        return ""
     if text in PLAIN_UNITS:
         return PLAIN_UNITS[text]
     return text.replace("/Year", " a year").replace("/person", " a person")
@@ -100,7 +106,7 @@ def chart_menu() -> dict[str, tuple[str, str, str, float]]:
             if variable.kind in ("Auxiliary", "Stateful")
             and variable.subtype not in ("Initial", "SampleIfTrue")
             and not variable.subscripts
-            and str(variable.units or "").strip()
+            and plain_unit(variable.units)
             and variable.py_name not in menu
         ),
         key=lambda variable: variable.name.lower(),
@@ -688,21 +694,24 @@ STRIP_OTHERS = "#c9c9c9"
 LABEL_YEARS_PER_CHAR, LABEL_HEIGHT = 0.3, 0.13
 
 
-def _free_spot(placed: list[dict], x: float, y: float, text: str) -> tuple[float, float]:
+def _label_left(x: float, text: str, anchor: str) -> float:
+    """Where a strip label starts on the year axis (it ends there when right-anchored)."""
+    return x if anchor == "left" else x - len(text) * LABEL_YEARS_PER_CHAR * 2
+
+
+def _free_spot(
+    placed: list[dict], x: float, y: float, text: str, anchor: str
+) -> tuple[float, float]:
     """Where a strip label can go near (x, y) without sitting on a label already placed."""
+    left = _label_left(x, text, anchor)
 
     def clash(cy: float) -> bool:
-        for other in placed:
-            apart = (len(text) + len(other["text"])) * LABEL_YEARS_PER_CHAR
-            left = x if x < 2030 else x - len(text) * LABEL_YEARS_PER_CHAR * 2
-            other_left = (
-                other["x"]
-                if other["xanchor"] == "left"
-                else other["x"] - len(other["text"]) * LABEL_YEARS_PER_CHAR * 2
-            )
-            if abs(left - other_left) < apart and abs(cy - other["y"]) < LABEL_HEIGHT:
-                return True
-        return False
+        return any(
+            abs(left - _label_left(other["x"], other["text"], other["xanchor"]))
+            < (len(text) + len(other["text"])) * LABEL_YEARS_PER_CHAR
+            and abs(cy - other["y"]) < LABEL_HEIGHT
+            for other in placed
+        )
 
     for step in (0, -1, 1, -2, 2, -3, 3, -4, 4):
         candidate = y + step * LABEL_HEIGHT
@@ -766,14 +775,15 @@ def dominance_strip(scores, highlight: str | None = None, names: dict | None = N
             # at the loop's largest share after the first years' start-up transients
             settled = [i for i, year in enumerate(years) if year >= years[0] + 3] or [0]
             at = max(settled, key=lambda i: abs(values[i] or 0.0))
-            x, y = _free_spot(annotations, years[at], (below[at] + top[at]) / 2, label)
+            anchor = "left" if years[at] < 2030 else "right"
+            x, y = _free_spot(annotations, years[at], (below[at] + top[at]) / 2, label, anchor)
             annotations.append(
                 {
                     "x": x,
                     "y": y,
                     "text": label,
                     "showarrow": False,
-                    "xanchor": "left" if years[at] < 2030 else "right",
+                    "xanchor": anchor,
                     "font": {"size": 12, "color": "#111111"},
                     "bgcolor": "rgba(255,255,255,0.85)",
                     "bordercolor": colour,

@@ -162,6 +162,18 @@ def country_name(iso3: str) -> str | None:
     return names.get(aliases[0])
 
 
+def split_country(label: str) -> tuple[str, str]:
+    """A label and the ISO code a country's series label ends with ("..., DEU"), if any.
+
+    >>> split_country("Population (people), DEU"), split_country("GDP, 2005 prices")
+    (('Population (people)', 'DEU'), ('GDP, 2005 prices', ''))
+    """
+    head, comma, code = label.rpartition(", ")
+    if comma and len(code) == 3 and code.isupper():
+        return head, code
+    return label, ""
+
+
 FIELD = re.compile(r"{([^{}:!]*)[^{}]*}")
 
 
@@ -197,15 +209,14 @@ def data_messages() -> set[str]:
         texts |= {title, unit}
     for variable in engine().variables.values():  # the Model page lists them all
         texts.add(variable.name)
-        if isinstance(variable.units, str) and variable.units.strip() not in ("", "nan"):
+        if plain_unit(variable.units):
             texts.add(plain_unit(variable.units))
     for loop in load_loops():
         texts |= {loop.name, loop.story}
     texts |= set(CURRENCIES.values()) | {"US dollars"} | set(PLAIN_UNITS.values())
     for region in regions():  # the calibration page's series, shipped regions
         for series in observed_series(region):
-            head, comma, code = series.label.rpartition(", ")
-            texts.add(head if comma and len(code) == 3 and code.isupper() else series.label)
+            texts.add(split_country(series.label)[0])
             texts.add(series.observations.unit)
     # the tornado's uncertain constants (China's calibration, then countries')
     texts |= {param.name for param in load_params()} | set(COUNTRY_PARAMS)
@@ -262,7 +273,7 @@ def update_catalogue(lang: str = "zh") -> int:
         existing = read_po(handle, locale=lang)
     template = Catalog(locale=lang, project="Digital Flywheel")
     where = source_messages()
-    for message in sorted(all_messages()):
+    for message in sorted(set(where) | data_messages()):
         locations = [
             (place.rsplit(":", 1)[0], int(place.rsplit(":", 1)[1]))
             for place in where.get(message, [])

@@ -26,10 +26,8 @@ METHODS = {"local": N_("local (least squares)"), "global": N_("global (different
 
 def series_label(label: str) -> str:
     """A series' label in the page's language ("..., DEU": the country code kept as it is)."""
-    head, comma, code = label.rpartition(", ")
-    if comma and len(code) == 3 and code.isupper():
-        return f"{_(head)}, {code}"
-    return _(label)
+    head, code = i18n.split_country(label)
+    return f"{_(head)}, {code}" if code else _(head)
 
 
 def _fmt(value, digits=3):

@@ -78,10 +78,9 @@ def _basis(variable, levers: set[str], priors: dict[str, str]) -> str:
 
 
 def _units(units) -> str:
-    """A variable's units in plain words; none for a variable without (pysd's "nan")."""
-    if not isinstance(units, str) or units.strip() in ("", "nan"):
-        return ""
-    return _(plain_unit(units))
+    """A variable's units in plain words, in the page's language ("" when it has none)."""
+    plain = plain_unit(units)
+    return _(plain) if plain else ""
 
 
 def variable_rows() -> list[dict]:
