@@ -109,9 +109,9 @@ WIDER = {
     ),
     "Government building rate": Param(
         "Government building rate",
-        0.01,
+        0.02,
         0.6,
-        0.09,
+        0.17,
         "How fast spending turns into e-government capability differs by country.",
     ),
     "Structural digital exclusion": Param(
@@ -411,7 +411,22 @@ def _levels(data: RegionData, china_params):
     for name in PER_PERSON:
         dollars = defaults[name] * 1000 * china_rate  # 2005 US dollars a person
         fixed[name] = dollars / rate / 1000
+    # no age structure is bundled for other regions: one share at every node, so labour
+    # follows the region's own population
+    nodes = working_age_nodes()
+    for name in nodes:
+        fixed[name] = defaults[nodes[0]]
+    notes.append(
+        "labour follows total population: no age structure is bundled for this region "
+        "(China's labour is its population aged 15-64)"
+    )
     return fixed, notes
+
+
+def working_age_nodes() -> list[str]:
+    """The model's ``Working age share YEAR`` constants, in year order."""
+    found = [name for name in engine().defaults if re.fullmatch(r"Working age share \d{4}", name)]
+    return sorted(found, key=lambda name: int(name.rsplit(" ", 1)[1]))
 
 
 def _params(internet, population, in_dollars: bool) -> list[Param]:

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from calibration.atlas import build_atlas, implausible, summary
-from calibration.country import list_regions, region
+from calibration.country import list_regions, region, working_age_nodes
 from calibration.series import DATA_DIR
 from flywheel import InputError
+from flywheel.baselines import load_baseline
 from flywheel.cli import main
 from flywheel.simulate import engine
 
@@ -34,11 +35,17 @@ def test_levels_come_from_the_countrys_own_data():
     china_floor = defaults["Income floor"] * 1000 * defaults["US dollars per local currency unit"]
     rate = setup.fixed["US dollars per local currency unit"]
     assert setup.fixed["Income floor"] * 1000 * rate == pytest.approx(china_floor)
-    # money scaled by 2005 GDP: the ratio between two amounts is China's
+    # money scaled by 2005 GDP: the ratio between two amounts is China's (calibrated)
+    china = load_baseline("china").params
     ratio = setup.fixed["Initial traditional capital"] / setup.fixed["Initial traditional output"]
     assert ratio == pytest.approx(
-        defaults["Initial traditional capital"] / defaults["Initial traditional output"]
+        china.get("Initial traditional capital", defaults["Initial traditional capital"])
+        / china.get("Initial traditional output", defaults["Initial traditional output"])
     )
+    # no age structure for other regions: labour follows population (one share everywhere)
+    shares = {setup.fixed[name] for name in working_age_nodes()}
+    assert len(working_age_nodes()) >= 2 and len(shares) == 1
+    assert any("labour follows total population" in note for note in setup.notes)
     assert any("China's ratio" in name for name in setup.borrowed)
     assert {s.name for s in setup.series} == {
         "egdi",
