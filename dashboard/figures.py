@@ -553,7 +553,7 @@ LINK_LABELS = {
     ("government", "society"): ("R3", N_("e-services")),
     ("society", "government"): ("R3", N_("demand for e-gov")),
 }
-SELF_LOOPS = {"economy": "R4 R5 R6 | B3 B5", "government": "B3", "society": "B1"}
+SELF_LOOPS = {"economy": "R4 R5 R6 | B3 B5", "government": "R7 | B3 B6", "society": "B1"}
 
 
 #: Node positions of the compact diagram (a phone): taller than wide.
