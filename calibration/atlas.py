@@ -78,7 +78,11 @@ def fit_region(iso3: str) -> list[dict]:
     try:
         setup = region(iso3)
         result = calibrate(
-            setup.series, setup.params, fixed=setup.fixed, tolerance=REGION_TOLERANCE
+            setup.series,
+            setup.params,
+            fixed=setup.fixed,
+            tolerance=REGION_TOLERANCE,
+            speculate=True,
         )
     except (FlywheelError, ArithmeticError, ValueError) as error:
         return [_refused(iso3, str(error), time.monotonic() - started)]

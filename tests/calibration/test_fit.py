@@ -275,3 +275,27 @@ def test_a_weakly_identified_constant_is_held_at_its_prior_only_if_it_has_one():
     assert _unidentified(Wide, PARAMS) == []
     prior = Param("Government building rate", 0.02, 0.3, 0.09, "t", prior=0.1, prior_sd=1.0)
     assert [p.name for p in _unidentified(Wide, [prior, PARAMS[1]])] == ["Government building rate"]
+
+
+def test_speculating_reuses_the_batch_and_finds_the_same_optimum():
+    """A trial point and its Jacobian's perturbations are one batch; the fit ends in the
+    same place as with one pysd run per trial point."""
+    series = synthetic_series()
+    plain = Objective(series, PARAMS, baseline="model")
+    ahead = Objective(series, PARAMS, baseline="model", speculate=True)
+    sizes = []
+    batch = ahead.batch
+    ahead.batch = lambda points: sizes.append(len(points)) or batch(points)
+    x = plain.normalise({"Government building rate": 0.1, "Initial digital government": 0.4})
+    residuals = ahead(x)
+    jacobian = ahead.jacobian(x)
+    assert sizes == [len(PARAMS) + 1]  # the accepted point's Jacobian costs no run
+    np.testing.assert_allclose(residuals, plain(x), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(jacobian, plain.jacobian(x), rtol=1e-9, atol=1e-9)
+    ahead.jacobian(np.clip(x + 0.1, 0, 1))  # elsewhere it runs its own batch
+    assert len(sizes) == 2
+    first = calibrate(series, PARAMS, baseline="model")
+    second = calibrate(series, PARAMS, baseline="model", speculate=True)
+    assert second.objective == pytest.approx(first.objective, rel=1e-6)
+    for name, value in first.params.items():
+        assert second.params[name] == pytest.approx(value, rel=1e-4), name
