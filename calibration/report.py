@@ -13,6 +13,10 @@ import plotly.io as pio
 
 from calibration.fit import CalibrationResult
 from flywheel.files import write_text
+from flywheel.paths import MODELS_DIR
+
+#: Out-of-sample tests saved by ``flywheel calibrate --holdout`` (one file per region).
+HOLDOUT_DIR = MODELS_DIR / "holdout"
 
 EXPLAIN = (
     "R² (1 = perfect) and MAPE (mean absolute percentage error) say how close the model is to "
@@ -231,3 +235,38 @@ def baseline_document(result: CalibrationResult, region: str) -> dict:
             for name, stats in result.to_dict()["statistics"].items()
         },
     }
+
+
+def holdout_document(result: CalibrationResult, region: str) -> dict:
+    """The out-of-sample test written to ``models/holdout/<region>.json``.
+
+    For each series: the years after the holdout year, the forecast's MAPE and mean signed
+    error, the naive straight line's, and whether the forecast beats it without one-sided
+    errors.
+    """
+    series = {
+        name: {"label": stats["label"], **stats["forecast"]}
+        for name, stats in result.to_dict()["statistics"].items()
+        if stats.get("forecast")
+    }
+    return {
+        "format": 1,
+        "region": region,
+        "created": date.today().isoformat(),
+        "holdout": result.holdout,
+        "method": result.method,
+        "rival": "a straight line through the last 4 observations up to the holdout year",
+        "series": series,
+    }
+
+
+def load_holdout(region: str, folder: Path | None = None) -> dict | None:
+    """The saved out-of-sample test of ``region``, or ``None`` when there is none."""
+    path = (folder or HOLDOUT_DIR) / f"{region.lower()}.json"
+    if not path.is_file():
+        return None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document.get("series"), dict) else None

@@ -405,6 +405,18 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if not result.success:
         print("The fit did not converge: no baseline saved.")
         return 1
+    if args.holdout is not None:
+        # fitted to part of the data: a test of the model, never the baseline
+        if not args.no_save:
+            from calibration.report import HOLDOUT_DIR, holdout_document
+
+            HOLDOUT_DIR.mkdir(parents=True, exist_ok=True)
+            target = HOLDOUT_DIR / f"{region}.json"
+            document = holdout_document(result, region.upper())
+            write_text(target, json.dumps(document, indent=1) + "\n")
+            print(f"Out-of-sample test saved: {target} (the Calibration page shows it)")
+        print("A fit with --holdout is a test: the baseline is not changed.")
+        return 0
     if setup is not None:
         from calibration.atlas import WATCHED, implausible
 

@@ -7,6 +7,7 @@ import math
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
+from calibration.report import load_holdout
 from calibration.stats import fit_statistics
 from dashboard import i18n, runs, state
 from dashboard.components import graph, region_label, region_selector, remember_region
@@ -89,6 +90,59 @@ def _chart(row):
         },
     }
     return graph(f"calibration-{series.name}", 320, figure=figure)
+
+
+def holdout_section(region: str) -> list:
+    """The saved out-of-sample test of ``region`` beside its naive rival (empty without one)."""
+    record = load_holdout(region)
+    if not record:
+        return []
+    year = record.get("holdout")
+    rows = []
+    for name, item in record["series"].items():
+        try:
+            model, naive, years = item["model"], item["naive"], item["years"]
+            verdict = _("beats the line") if item["beats_naive"] else _("worse than the line")
+            if not item["unbiased"]:
+                verdict += _("; errors one-sided")
+            cells = [
+                series_label(item.get("label", name)),
+                f"{years[0]}-{years[-1]}",
+                _fmt(model["MAPE"]),
+                f"{model['signed']:+.1f}",
+                _fmt(naive["MAPE"]),
+                verdict,
+            ]
+        except (KeyError, IndexError, TypeError, ValueError):
+            continue  # a damaged row is left out, never shown half
+        rows.append(html.Tr([html.Td(cell) for cell in cells]))
+    if not rows:
+        return []
+    head = (
+        _("series"),
+        _("years"),
+        _("model MAPE %"),
+        _("signed error %"),
+        _("straight line MAPE %"),
+        _("verdict"),
+    )
+    return [
+        html.H3(_("Out of sample: forecasts against a straight line")),
+        html.P(
+            _(
+                "Fitted only to the years up to {year}, the model forecast the years after "
+                "it. The rival is a straight line through the last four observations up to "
+                "{year}. A forecast counts where it beats the line and, when its error is "
+                "above 3 %, its errors are not all on one side (flywheel calibrate "
+                "--holdout {year}, saved {date})."
+            ).format(year=year, date=record.get("created", _("n/a")))
+        ),
+        html.Table(
+            className="doc-table",
+            id="calibration-holdout",
+            children=[html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(rows)],
+        ),
+    ]
 
 
 def body(region: str) -> list:
@@ -201,6 +255,7 @@ def body(region: str) -> list:
             + _(EXPLAIN)
         ),
         table,
+        *holdout_section(region),
         html.Div([_chart(row) for row in rows], className="charts"),
         html.H3(_("Calibrated parameters")),
         params,

@@ -34,13 +34,25 @@ def calibrated_dir(tmp_path, monkeypatch):
     baselines.load_baseline.cache_clear()
 
 
-def test_calibrate_writes_reports_and_a_baseline(tmp_path, calibrated_dir, capsys):
+@pytest.fixture
+def holdout_dir(tmp_path, monkeypatch):
+    from calibration import report
+
+    folder = tmp_path / "holdout"
+    monkeypatch.setattr(report, "HOLDOUT_DIR", folder)
+    return folder
+
+
+def test_a_holdout_fit_saves_its_test_and_never_the_baseline(
+    tmp_path, calibrated_dir, holdout_dir, capsys
+):
     params = tmp_path / "params.toml"
     params.write_text(SMALL_PARAMS)
     out = tmp_path / "out"
     assert main(["calibrate", "--params", str(params), "--out", str(out), "--holdout", "2018"]) == 0
     text = capsys.readouterr().out
     assert "Fit per series" in text and "holdout" in text and "Government building rate" in text
+    assert "the baseline is not changed" in text
     result = json.loads((out / "result.json").read_text())
     assert result["success"] and result["holdout"] == 2018
     assert set(result["statistics"]) == {
@@ -50,6 +62,28 @@ def test_calibrate_writes_reports_and_a_baseline(tmp_path, calibrated_dir, capsy
         "gdp_real",
     }
     assert result["statistics"]["egdi"]["holdout"]["n"] == 3  # the 2020, 2022 and 2024 surveys
+    assert not list(calibrated_dir.iterdir())  # no baseline from part of the data
+    test = json.loads((holdout_dir / "china.json").read_text())
+    assert test["holdout"] == 2018 and set(test["series"]) == set(result["statistics"])
+    egdi = test["series"]["egdi"]
+    assert egdi["years"] == [2020, 2022, 2024]
+    assert egdi["model"] == result["statistics"]["egdi"]["forecast"]["model"]
+    assert egdi["beats_naive"] == (egdi["model"]["MAPE"] < egdi["naive"]["MAPE"])
+    # --no-save leaves the saved test alone
+    (holdout_dir / "china.json").unlink()
+    assert main(["calibrate", "--params", str(params), "--holdout", "2018", "--no-save"]) == 0
+    assert not (holdout_dir / "china.json").exists()
+
+
+def test_calibrate_writes_reports_and_a_baseline(tmp_path, calibrated_dir, capsys):
+    params = tmp_path / "params.toml"
+    params.write_text(SMALL_PARAMS)
+    out = tmp_path / "out"
+    assert main(["calibrate", "--params", str(params), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Fit per series" in text and "Government building rate" in text
+    result = json.loads((out / "result.json").read_text())
+    assert result["success"] and result["holdout"] is None
     html = (out / "report.html").read_text()
     assert "<h2>How well the model follows the data</h2>" in html and "plotly" in html
     saved = json.loads((calibrated_dir / "china.json").read_text())
@@ -232,3 +266,23 @@ def test_run_region_is_the_saved_baseline_and_calibrate_takes_region(capsys, tmp
     assert "give one of them" in capsys.readouterr().err
     assert main(["calibrate", "--region", "12"]) == 2
     assert "three-letter ISO code" in capsys.readouterr().err
+
+
+def test_the_shipped_holdout_test_is_what_the_fit_gives_today():
+    """models/holdout/china.json is China's holdout fit, run again here (it is deterministic)."""
+    from calibration.fit import calibrate
+    from calibration.report import holdout_document, load_holdout
+    from calibration.series import load_params, load_series
+
+    shipped = load_holdout("china")
+    assert shipped is not None and shipped["holdout"] == 2018
+    again = holdout_document(
+        calibrate(load_series(), load_params(), holdout=2018, baseline="model"), "CHINA"
+    )
+    assert set(again["series"]) == set(shipped["series"])
+    for name, item in again["series"].items():
+        saved = shipped["series"][name]
+        assert item["years"] == saved["years"]
+        assert item["model"]["MAPE"] == pytest.approx(saved["model"]["MAPE"], rel=1e-6), name
+        assert item["naive"]["MAPE"] == pytest.approx(saved["naive"]["MAPE"], rel=1e-9), name
+        assert (item["beats_naive"], item["unbiased"]) == (saved["beats_naive"], saved["unbiased"])

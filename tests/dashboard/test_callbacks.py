@@ -870,3 +870,45 @@ def test_the_model_page_shows_no_nan_for_a_variable_without_units():
     assert rows["Time"]["units"] == ""
     assert not [name for name, row in rows.items() if "nan" in row["units"].split()]
     assert rows["Digital Capital"]["units"] == "trillion yuan"
+
+
+def test_the_calibration_page_shows_the_out_of_sample_test_beside_the_line(tmp_path, monkeypatch):
+    from calibration import report
+    from calibration.report import load_holdout
+    from dashboard.pages import calibration
+
+    def cells(node):
+        table = None
+
+        def find(item):
+            nonlocal table
+            if getattr(item, "id", None) == "calibration-holdout":
+                table = item
+            children = getattr(item, "children", None)
+            for child in children if isinstance(children, (list, tuple)) else [children]:
+                if child is not None and not isinstance(child, (str, int, float)):
+                    find(child)
+
+        for item in node:
+            find(item)
+        if table is None:
+            return None
+        body = table.children[1]
+        return [[td.children for td in row.children] for row in body.children]
+
+    shipped = load_holdout("china")
+    rows = cells(calibration.show_region("china", "en"))
+    assert rows is not None and len(rows) == len(shipped["series"])
+    for row, item in zip(rows, shipped["series"].values(), strict=True):
+        assert row[2] == f"{item['model']['MAPE']:.3g}" and row[4] == f"{item['naive']['MAPE']:.3g}"
+        assert ("beats the line" in row[5]) == item["beats_naive"]
+    chinese = cells(calibration.show_region("china", "zh"))
+    assert any("优于直线" in row[5] or "不如直线" in row[5] for row in chinese)
+    assert cells(calibration.show_region("deu", "en")) is None  # no test saved for Germany
+    # a damaged file shows no section, and a damaged row is left out
+    monkeypatch.setattr(report, "HOLDOUT_DIR", tmp_path)
+    (tmp_path / "china.json").write_text("{not json")
+    assert cells(calibration.show_region("china", "en")) is None
+    damaged = {**shipped, "series": {**shipped["series"], "egdi": {"label": "x"}}}
+    (tmp_path / "china.json").write_text(json.dumps(damaged))
+    assert len(cells(calibration.show_region("china", "en"))) == len(shipped["series"]) - 1
