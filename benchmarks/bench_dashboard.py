@@ -80,12 +80,14 @@ ELAPSED_JS = "return window.__plotAt && window.__keyAt ? window.__plotAt - windo
 def browser_moves(url, count):
     from selenium.webdriver.common.keys import Keys
 
-    from tests.browser.conftest import new_driver, open_page
+    from tests.browser.conftest import new_driver, open_page, wait_until
 
     driver = new_driver()
     try:
         open_page(driver, url + "/", "explore-chart-0")
         selector = 'div[id=\'{"key":"rd_intensity","type":"explore-lever"}\'] [role=slider]'
+        # Dash loads the slider's code on demand: wait for the slider before timing it
+        wait_until(driver, "return document.querySelector(arguments[0]) !== null", 20, selector)
         driver.execute_script(TIMER_JS, selector)
         thumb = driver.find_element("css selector", selector)
         times = []
