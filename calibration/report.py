@@ -209,15 +209,22 @@ def write_reports(result: CalibrationResult, folder: str | Path, title: str) -> 
     return json_path, html_path
 
 
-def baseline_document(result: CalibrationResult, region: str) -> dict:
-    """The calibrated-baseline file written to ``models/calibrated/<region>.json``."""
+def _header(result: CalibrationResult, region: str) -> dict:
+    """What every file written from a fit starts with: format, region, date, how fitted."""
     return {
         "format": 1,
         "region": region,
         "created": date.today().isoformat(),
         "method": result.method,
-        "seed": result.seed,
         "holdout": result.holdout,
+    }
+
+
+def baseline_document(result: CalibrationResult, region: str) -> dict:
+    """The calibrated-baseline file written to ``models/calibrated/<region>.json``."""
+    return {
+        **_header(result, region),
+        "seed": result.seed,
         "how_applied": "every run starts from the model file's constants, sets these params, "
         "then the scenario's levers (flywheel.baselines)",
         "params": result.params,
@@ -250,11 +257,7 @@ def holdout_document(result: CalibrationResult, region: str) -> dict:
         if stats.get("forecast")
     }
     return {
-        "format": 1,
-        "region": region,
-        "created": date.today().isoformat(),
-        "holdout": result.holdout,
-        "method": result.method,
+        **_header(result, region),
         "rival": "a straight line through the last 4 observations up to the holdout year",
         "series": series,
     }
