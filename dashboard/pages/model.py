@@ -64,7 +64,7 @@ def _range(limits) -> str:
 
 
 def _basis(variable, levers: set[str], priors: dict[str, str]) -> str:
-    """What a constant rests on: evidence rows, a calibration prior, a lever, or an assumption."""
+    """What a constant rests on: evidence rows, a calibration prior, a lever, data or an assumption."""
     evidence = evidence_for(variable.name)
     if evidence:
         return "; ".join(
@@ -74,6 +74,8 @@ def _basis(variable, levers: set[str], priors: dict[str, str]) -> str:
         return _("calibrated; prior: {prior}").format(prior=priors[variable.name])
     if variable.name in levers:
         return _("policy lever (set by the user)")
+    if variable.is_constant and "calibration/data/" in variable.comment:
+        return _("observed data (see comment)")  # a value read from a bundled series
     return _("assumption (see comment)") if variable.is_constant else ""
 
 

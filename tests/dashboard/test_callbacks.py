@@ -380,6 +380,8 @@ def test_model_page_says_what_each_constant_rests_on():
     assert basis["Capital elasticity"].startswith("calibrated; prior: Bai, Hsieh & Qian")
     assert basis["Public digital investment"] == "policy lever (set by the user)"
     assert basis["Demand limit sharpness"] == "assumption (see comment)"
+    assert basis["Working age share 2030"] == "observed data (see comment)"
+    assert basis["Persistent share of shock loss"].startswith("calibrated; prior: IMF")
     assert basis["GDP"] == ""  # not a constant
 
 
