@@ -6,6 +6,7 @@ import time
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import JavascriptException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
@@ -45,14 +46,24 @@ def driver():
 
 
 def wait_until(driver, script, timeout=20, *args):
-    """Poll a JavaScript expression until it is truthy; return its value."""
+    """Poll a JavaScript expression until it is truthy; return its value.
+
+    An expression that throws (an element the page has not drawn yet is ``null``) counts as
+    not yet true; if it still throws at the timeout, the error is in the message.
+    """
     end = time.monotonic() + timeout
+    error = None
     while time.monotonic() < end:
-        value = driver.execute_script(script, *args)
+        try:
+            value = driver.execute_script(script, *args)
+        except JavascriptException as raised:
+            value, error = None, raised.msg
+        else:
+            error = None
         if value:
             return value
         time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for: {script}")
+    raise AssertionError(f"timed out waiting for: {script}" + (f" ({error})" if error else ""))
 
 
 def lever_thumb(driver, key):
