@@ -93,6 +93,10 @@ FASTEST_DECLINE = 0.036
 #: The after-peak width that keeps the curve's decline (2(t - peak)/width^2 a year) within
 #: FASTEST_DECLINE from a peak as early as 2005 to the model's end in 2050.
 MIN_DECLINE_WIDTH = math.ceil(math.sqrt(2 * (2050 - 2005) / FASTEST_DECLINE))
+#: UN WPP 2022 projections of the share aged 15-64 (tools/build_working_age.py).
+WORKING_AGE_FILE = "all_countries_working_age_share.csv"
+#: The projections' first year: a region's labour follows its age structure from then on.
+FIRST_PROJECTED = 2022
 #: Constants fitted when a region brings its digital economy's share of GDP.
 SHARE_PARAMS = ("Initial industrial digitalization", "Digitalization imitation rate")
 #: At least this many observations of each digital series to fit a country.
@@ -411,22 +415,59 @@ def _levels(data: RegionData, china_params):
     for name in PER_PERSON:
         dollars = defaults[name] * 1000 * china_rate  # 2005 US dollars a person
         fixed[name] = dollars / rate / 1000
-    # no age structure is bundled for other regions: one share at every node, so labour
-    # follows the region's own population
+    fixed.update(_working_age(data.code, defaults))
+    notes.append(_working_age_note(data.code))
+    return fixed, notes
+
+
+@lru_cache(maxsize=1)
+def _projected_shares() -> pd.DataFrame:
+    """UN WPP 2022 projections of the share aged 15-64, every country, 2022-2050."""
+    return pd.read_csv(DATA_DIR / WORKING_AGE_FILE).set_index(["iso3", "year"])["value"]
+
+
+def _working_age(code: str, defaults) -> dict[str, float]:
+    """The working-age nodes of a region: projected from 2022 on, held before.
+
+    The UN's projections start in 2022 and no age data is bundled for earlier years, so the
+    nodes before 2022 keep the 2022 share (labour follows population until then). A region
+    the projections do not cover keeps one share at every node: labour follows population.
+    """
     nodes = working_age_nodes()
-    for name in nodes:
-        fixed[name] = defaults[nodes[0]]
-    notes.append(
+    shares = _projected_shares()
+    key = str(code).upper()
+    if (key, FIRST_PROJECTED) not in shares.index:
+        return {name: defaults[nodes[0]] for name in nodes}
+    held = float(shares.loc[(key, FIRST_PROJECTED)])
+    return {
+        name: float(shares.loc[(key, _node_year(name))])
+        if _node_year(name) >= FIRST_PROJECTED
+        else held
+        for name in nodes
+    }
+
+
+def _working_age_note(code: str) -> str:
+    if (str(code).upper(), FIRST_PROJECTED) in _projected_shares().index:
+        return (
+            "labour: population x the share aged 15-64, from the UN World Population "
+            f"Prospects 2022 from {FIRST_PROJECTED} on (held at its {FIRST_PROJECTED} share "
+            "before: no earlier age data bundled)"
+        )
+    return (
         "labour follows total population: no age structure is bundled for this region "
         "(China's labour is its population aged 15-64)"
     )
-    return fixed, notes
+
+
+def _node_year(name: str) -> int:
+    return int(name.rsplit(" ", 1)[1])
 
 
 def working_age_nodes() -> list[str]:
     """The model's ``Working age share YEAR`` constants, in year order."""
     found = [name for name in engine().defaults if re.fullmatch(r"Working age share \d{4}", name)]
-    return sorted(found, key=lambda name: int(name.rsplit(" ", 1)[1]))
+    return sorted(found, key=_node_year)
 
 
 def _params(internet, population, in_dollars: bool) -> list[Param]:

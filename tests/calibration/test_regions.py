@@ -42,10 +42,15 @@ def test_levels_come_from_the_countrys_own_data():
         china.get("Initial traditional capital", defaults["Initial traditional capital"])
         / china.get("Initial traditional output", defaults["Initial traditional output"])
     )
-    # no age structure for other regions: labour follows population (one share everywhere)
-    shares = {setup.fixed[name] for name in working_age_nodes()}
-    assert len(working_age_nodes()) >= 2 and len(shares) == 1
-    assert any("labour follows total population" in note for note in setup.notes)
+    # labour: the UN's projected share aged 15-64 from 2022, held at its 2022 share before
+    projected = pd.read_csv(DATA_DIR / "all_countries_working_age_share.csv")
+    indonesia = projected[projected.iso3 == "IDN"].set_index("year")["value"]
+    nodes = {int(name.rsplit(" ", 1)[1]): setup.fixed[name] for name in working_age_nodes()}
+    assert {year: nodes[year] for year in (2022, 2030, 2040, 2050)} == pytest.approx(
+        {year: indonesia[year] for year in (2022, 2030, 2040, 2050)}
+    )
+    assert nodes[2005] == nodes[2010] == nodes[2015] == pytest.approx(indonesia[2022])
+    assert any("World Population Prospects 2022" in note for note in setup.notes)
     assert any("China's ratio" in name for name in setup.borrowed)
     assert {s.name for s in setup.series} == {
         "egdi",
@@ -171,3 +176,30 @@ def test_region_fits_stop_at_the_region_tolerance(monkeypatch, tmp_path, capsys)
     with pytest.raises(ValueError):
         main(["calibrate", "--no-save", "--out", str(tmp_path)])
     assert seen == [REGION_TOLERANCE, REGION_TOLERANCE, DEFAULT_TOLERANCE]
+
+
+def test_projected_working_age_shares_cover_every_country_that_can_be_fitted():
+    projected = pd.read_csv(DATA_DIR / "all_countries_working_age_share.csv")
+    fittable = list_regions()
+    fittable = set(fittable[fittable["can fit"]].index)
+    years = projected.groupby("iso3")["year"].apply(set)
+    assert fittable <= set(years.index)
+    assert all(years[code] == set(range(2022, 2051)) for code in fittable)
+    assert projected["value"].between(40, 90).all()  # Qatar and the Emirates: 84 %
+    # the same UN rows as China's own file, from 2022 on
+    china = pd.read_csv(DATA_DIR / "china_working_age_share.csv").set_index("year")["value"]
+    ours = projected[projected.iso3 == "CHN"].set_index("year")["value"]
+    assert ours.to_dict() == pytest.approx(china.loc[2022:].to_dict())
+
+
+def test_a_region_without_projections_keeps_one_share(monkeypatch):
+    from calibration import country
+
+    monkeypatch.setattr(
+        country,
+        "_projected_shares",
+        lambda: pd.Series(dtype=float, index=pd.MultiIndex.from_tuples([], names=["iso3", "year"])),
+    )
+    nodes = country._working_age("ZZZ", engine().defaults)
+    assert len(set(nodes.values())) == 1
+    assert "labour follows total population" in country._working_age_note("ZZZ")
