@@ -421,7 +421,7 @@ def _levels(data: RegionData, china_params):
 
 
 @lru_cache(maxsize=1)
-def _projected_shares() -> pd.DataFrame:
+def _projected_shares() -> pd.Series:
     """UN WPP 2022 projections of the share aged 15-64, every country, 2022-2050."""
     return pd.read_csv(DATA_DIR / WORKING_AGE_FILE).set_index(["iso3", "year"])["value"]
 
