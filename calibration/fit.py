@@ -116,18 +116,9 @@ class Objective:
         ).frame
 
     def _residuals(self, frame: pd.DataFrame, values: dict[str, float]) -> np.ndarray:
-        parts = []
-        for series in self.series:
-            years = self.fitted[series.name]
-            observed = series.observations.values.loc[years].to_numpy()
-            model = series.model_values(frame).loc[years].to_numpy()
-            parts.append(
-                math.sqrt(series.weight)
-                * (model - observed)
-                / (np.mean(np.abs(observed)) * series.error)
-            )
-        parts.append(self.prior_residuals(values))
-        return np.concatenate(parts)
+        """Residual vector of one run's table: a batch of one member."""
+        arrays = {name: frame[name].to_numpy(dtype=float)[None, :] for name in self.variables}
+        return self._rows(frame.index.to_numpy(dtype=float), arrays, [values])[0]
 
     def _count(self, runs: int, costs) -> None:
         self.evaluations += runs
@@ -166,24 +157,24 @@ class Objective:
             variables=self.variables,
             baseline=self.baseline,
         )
-        rows = self._batch_residuals(result, members)
+        rows = self._rows(result.times, result.values, members)
         with np.errstate(invalid="ignore", over="ignore"):
             self._count(len(members), np.sum(rows**2, axis=1))
         return rows
 
-    def _batch_residuals(self, result, members: list[dict[str, float]]) -> np.ndarray:
-        """:meth:`_residuals` of every member at once, from the batch's arrays.
+    def _rows(self, times, values_of, members: list[dict[str, float]]) -> np.ndarray:
+        """Residual vectors (rows) of members, from their arrays (members x times).
 
-        The same arithmetic as one member's table, element by element, without building
-        a table per member.
+        ``values_of`` maps each model variable of the series to its array; one run's table
+        is a batch of one member, so a single run and a batch share this arithmetic.
         """
-        position = {int(round(float(t))): i for i, t in enumerate(result.times)}
+        position = {int(round(float(t))): i for i, t in enumerate(times)}
         parts = []
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
             for series in self.series:
                 years = self.fitted[series.name]
                 observed = series.observations.values.loc[years].to_numpy()
-                values = result.values[series.variable] * series.scale
+                values = values_of[series.variable] * series.scale
                 if series.relative:
                     first = position[int(series.observations.values.index[0])]
                     values = values / values[:, [first]] * series.observations.values.iloc[0]
@@ -193,7 +184,7 @@ class Objective:
                     * (model - observed)
                     / (np.mean(np.abs(observed)) * series.error)
                 )
-        parts.append(np.vstack([self.prior_residuals(values) for values in members]))
+        parts.append(np.vstack([self.prior_residuals(member) for member in members]))
         return np.hstack(parts)
 
     def jacobian(self, x, *_args) -> np.ndarray:
