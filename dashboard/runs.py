@@ -10,17 +10,15 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
-import numpy as np
 import pandas as pd
 
 from dashboard.batching import batcher
 from dashboard.state import DEFAULT_REGION
 from flywheel import FlywheelError, RunResult, Scenario, simulate
 from flywheel.baselines import load_baseline
-from flywheel.batch import shared_or_array
 from flywheel.ensemble import ensemble_params, posterior
 from flywheel.results import in_currency
-from flywheel.simulate import DEFAULT_VARIABLES, engine, model_params
+from flywheel.simulate import DEFAULT_VARIABLES, engine, model_params, simulate_many
 
 #: Variables the dashboard draws, on top of the CLI's default outputs.
 DASHBOARD_VARIABLES = tuple(DEFAULT_VARIABLES) + (
@@ -267,18 +265,19 @@ def lever_grid(key: str) -> list[float]:
 @lru_cache(maxsize=32)
 def _fan(levers: tuple[tuple[str, float], ...], key: str, region: str, variables: tuple[str, ...]):
     grid = lever_grid(key)
-    # each member is the scenario with the lever at one step: its constants come from
-    # model_params exactly as a single run's do, so member i is run(levers | {key: grid[i]})
-    members = [
-        model_params(Scenario.from_levers({**dict(levers), key: value}), None, region)[0]
-        for value in grid
-    ]
-    params = {
-        name: shared_or_array(np.array([member[name] for member in members], dtype=float))
-        for name in members[0]
-    }
-    # behind any picture that arrives with it: a fan only makes later moves faster
-    return grid, batcher().submit(params, variables, members=len(grid), background=True)
+    # member i is the scenario with the lever at step i, validated and stacked as any
+    # batch's members are; evaluated behind any picture that arrives with it (a fan only
+    # makes later moves faster)
+    scenarios = [Scenario.from_levers({**dict(levers), key: value}) for value in grid]
+    result = simulate_many(
+        scenarios, variables=list(variables), baseline=region, runner=_in_background
+    )
+    return grid, result
+
+
+def _in_background(params, variables, members):
+    """A batch the batcher evaluates after any lone run that arrives with it."""
+    return batcher().submit(params, variables, members=members, background=True)
 
 
 def fan(
