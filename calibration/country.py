@@ -415,8 +415,9 @@ def _levels(data: RegionData, china_params):
     for name in PER_PERSON:
         dollars = defaults[name] * 1000 * china_rate  # 2005 US dollars a person
         fixed[name] = dollars / rate / 1000
-    fixed.update(_working_age(data.code, defaults))
-    notes.append(_working_age_note(data.code))
+    shares, note = _working_age(data.code, defaults)
+    fixed.update(shares)
+    notes.append(note)
     return fixed, notes
 
 
@@ -426,8 +427,8 @@ def _projected_shares() -> pd.Series:
     return pd.read_csv(DATA_DIR / WORKING_AGE_FILE).set_index(["iso3", "year"])["value"]
 
 
-def _working_age(code: str, defaults) -> dict[str, float]:
-    """The working-age nodes of a region: projected from 2022 on, held before.
+def _working_age(code: str, defaults) -> tuple[dict[str, float], str]:
+    """The working-age nodes of a region, and the report's note on where they come from.
 
     The UN's projections start in 2022 and no age data is bundled for earlier years, so the
     nodes before 2022 keep the 2022 share (labour follows population until then). A region
@@ -437,26 +438,15 @@ def _working_age(code: str, defaults) -> dict[str, float]:
     shares = _projected_shares()
     key = str(code).upper()
     if (key, FIRST_PROJECTED) not in shares.index:
-        return {name: defaults[nodes[0]] for name in nodes}
-    held = float(shares.loc[(key, FIRST_PROJECTED)])
-    return {
-        name: float(shares.loc[(key, _node_year(name))])
-        if _node_year(name) >= FIRST_PROJECTED
-        else held
-        for name in nodes
-    }
-
-
-def _working_age_note(code: str) -> str:
-    if (str(code).upper(), FIRST_PROJECTED) in _projected_shares().index:
-        return (
-            "labour: population x the share aged 15-64, from the UN World Population "
-            f"Prospects 2022 from {FIRST_PROJECTED} on (held at its {FIRST_PROJECTED} share "
-            "before: no earlier age data bundled)"
+        return {name: defaults[nodes[0]] for name in nodes}, (
+            "labour follows total population: no age structure is bundled for this region "
+            "(China's labour is its population aged 15-64)"
         )
-    return (
-        "labour follows total population: no age structure is bundled for this region "
-        "(China's labour is its population aged 15-64)"
+    years = {name: max(_node_year(name), FIRST_PROJECTED) for name in nodes}
+    return {name: float(shares.loc[(key, year)]) for name, year in years.items()}, (
+        "labour: population x the share aged 15-64, from the UN World Population "
+        f"Prospects 2022 from {FIRST_PROJECTED} on (held at its {FIRST_PROJECTED} share "
+        "before: no earlier age data bundled)"
     )
 
 

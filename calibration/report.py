@@ -263,9 +263,9 @@ def holdout_document(result: CalibrationResult, region: str) -> dict:
     }
 
 
-def load_holdout(region: str, folder: Path | None = None) -> dict | None:
+def load_holdout(region: str) -> dict | None:
     """The saved out-of-sample test of ``region``, or ``None`` when there is none."""
-    path = (folder or HOLDOUT_DIR) / f"{region.lower()}.json"
+    path = HOLDOUT_DIR / f"{region.lower()}.json"
     if not path.is_file():
         return None
     try:

@@ -136,6 +136,7 @@ def scan(cases: dict[str, dict[str, float]], integration_cases=(), outputs=()) -
     """
     ranges = ranged_variables()
     columns = list(dict.fromkeys([GROWTH_VARIABLE, *ranges, *outputs]))
+    start = first_policy_year()
     result = Scan()
     for name, levers in cases.items():
         scenario = Scenario.from_levers(levers)
@@ -151,7 +152,6 @@ def scan(cases: dict[str, dict[str, float]], integration_cases=(), outputs=()) -
             result.nonfinite.append(f"{name}: {bad[:5]}")
             continue
         growth = frame[GROWTH_VARIABLE].pct_change().iloc[1:]
-        start = first_policy_year()
         future, history = growth[growth.index >= start], growth[growth.index < start]
         result.growth.update(float(future.max()), name, f"in {int(future.idxmax())}")
         if len(history):

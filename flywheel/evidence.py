@@ -287,9 +287,8 @@ def lever_mechanisms() -> dict[str, Mechanism]:
     on_loops: dict[str, set[str]] = {}
     loops = load_loops()
     for loop in loops:
-        for path in loop.paths:
-            for name in path:
-                on_loops.setdefault(name, set()).add(loop.code)
+        for name in loop.variables:
+            on_loops.setdefault(name, set()).add(loop.code)
     mechanisms = {}
     for lever in load_levers():
         # follow the lever's effect downstream until it reaches variables on named loops
@@ -302,7 +301,7 @@ def lever_mechanisms() -> dict[str, Mechanism]:
                     (reached if user in on_loops else following).add(user)
             frontier = following
         codes = sorted({code for name in reached for code in on_loops[name]})
-        on_path = {name for loop in loops if loop.code in codes for p in loop.paths for name in p}
+        on_path = {name for loop in loops if loop.code in codes for name in loop.variables}
         # and the channels the lever's first loop variables act through (two steps on)
         near = set(reached)
         for _step in range(2):

@@ -200,6 +200,6 @@ def test_a_region_without_projections_keeps_one_share(monkeypatch):
         "_projected_shares",
         lambda: pd.Series(dtype=float, index=pd.MultiIndex.from_tuples([], names=["iso3", "year"])),
     )
-    nodes = country._working_age("ZZZ", engine().defaults)
+    nodes, note = country._working_age("ZZZ", engine().defaults)
     assert len(set(nodes.values())) == 1
-    assert "labour follows total population" in country._working_age_note("ZZZ")
+    assert "labour follows total population" in note
