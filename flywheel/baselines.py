@@ -42,8 +42,21 @@ class Baseline:
 
 
 def baseline_names() -> list[str]:
-    """Names of the calibrated baselines shipped or saved in ``models/calibrated``."""
-    return sorted(path.stem for path in CALIBRATED_DIR.glob("*.json"))
+    """Names of the calibrated baselines shipped or saved in ``models/calibrated``.
+
+    Listed again only when the folder changes (a file saved, renamed or removed changes
+    its modification time): the dashboard asks on every request.
+    """
+    try:
+        stamp = CALIBRATED_DIR.stat().st_mtime_ns
+    except OSError:
+        return []
+    return list(_names(CALIBRATED_DIR, stamp))
+
+
+@lru_cache(maxsize=8)
+def _names(folder: Path, stamp: int) -> tuple[str, ...]:
+    return tuple(sorted(path.stem for path in folder.glob("*.json")))
 
 
 def parse_baseline(text: str, source: str, name: str) -> Baseline:
