@@ -67,8 +67,12 @@ def wait_until(driver, script, timeout=20, *args):
 
 
 def lever_thumb(driver, key):
+    """A lever's slider thumb, once drawn (Dash loads the slider's code on demand, so the
+    charts can be on screen before the sliders are)."""
     element_id = json.dumps({"key": key, "type": "explore-lever"}, separators=(",", ":"))
-    return driver.find_element(By.CSS_SELECTOR, f"div[id='{element_id}'] [role=slider]")
+    selector = f"div[id='{element_id}'] [role=slider]"
+    wait_until(driver, "return document.querySelector(arguments[0]) !== null", 20, selector)
+    return driver.find_element(By.CSS_SELECTOR, selector)
 
 
 def chart_trace(driver, chart_id, trace):
