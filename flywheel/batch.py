@@ -19,7 +19,10 @@ Members are independent: no value of one member enters another's arithmetic.
 
 from __future__ import annotations
 
+import functools
+import threading
 import types
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -133,12 +136,61 @@ class BatchResult:
 
     def percentiles(self, column: str, quantiles: Sequence[float]) -> pd.DataFrame:
         """Quantiles over members of one variable at every saved time (NaN members ignored)."""
-        values = np.nanquantile(self.values[column], quantiles, axis=0)
+        array = self.values[column]
+        # nanquantile goes column by column in Python; without NaN both give the same
+        quantile = np.nanquantile if np.isnan(array).any() else np.quantile
+        values = quantile(array, quantiles, axis=0)
         return pd.DataFrame(values.T, index=self._index(), columns=list(quantiles))
 
     def _index(self) -> pd.Index:
         index = pd.Index(self.times.round(6), name="year")
         return index.astype(int) if np.all(np.mod(self.times, 1) == 0) else index
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Constants that change nothing before a time another constant gives.
+
+    The model's levers all act through its policy phase, which is 0 before the policy
+    start year (``tests/flywheel/test_batch.py`` checks every lever at both ends): up
+    to the earliest start year in a batch, every member whose other constants agree
+    follows the same path. The batch engine computes that stretch once, keeps it,
+    and integrates only the rest for each batch.
+    """
+
+    constants: frozenset[str]
+    time: str
+
+
+@dataclass
+class _Snapshot:
+    """The state of a run at ``time`` and what it recorded before then."""
+
+    time: float
+    states: dict
+    times: list
+    recorded: dict
+    invariant: tuple = ()
+
+    def expanded(self, rows: np.ndarray | None) -> _Snapshot:
+        """The snapshot of the distinct members spread over a batch's members (``rows``)."""
+
+        def spread(value):
+            if rows is not None and isinstance(value, np.ndarray) and value.ndim:
+                return value[rows]
+            return value
+
+        return _Snapshot(
+            self.time,
+            {name: spread(value) for name, value in self.states.items()},
+            list(self.times),
+            {column: [spread(v) for v in series] for column, series in self.recorded.items()},
+            self.invariant,
+        )
+
+
+#: Stretches before the earliest start year kept per batch engine (most recent first out).
+PREFIXES_KEPT = 64
 
 
 class BatchEngine:
@@ -180,6 +232,9 @@ class BatchEngine:
         self._initialize_order = list(model.initialize_order)
         self._dynamic = [element.py_name for element in model._dynamicstateful_elements]
         self._subscripts = dict(getattr(module, "_subscript_dict", {}))
+        self._prefixes: OrderedDict[tuple, _Snapshot] = OrderedDict()
+        self._prefix_lock = threading.Lock()
+        self.prefix_hits = 0
         for name, element in self._statefuls.items():
             kind = type(element).__name__
             if kind not in ("Integ", "Initial", "SampleIfTrue"):
@@ -192,6 +247,7 @@ class BatchEngine:
         params: Mapping[str, float | np.ndarray],
         columns: Sequence[str],
         time_step: float | None = None,
+        gate: Gate | None = None,
     ) -> BatchResult:
         """Run every member from the initial state; return the chosen columns.
 
@@ -204,6 +260,10 @@ class BatchEngine:
             Model variables to return (subscripted ones as ``name[element]`` columns).
         time_step : float, optional
             Integration step; the model file's TIME STEP if omitted.
+        gate : Gate, optional
+            Constants known to act only from a start time on: the stretch before the
+            batch's earliest start is integrated once for the members' other constants,
+            kept, and reused by later batches (the same numbers either way).
 
         Raises
         ------
@@ -213,8 +273,10 @@ class BatchEngine:
         """
         constants, members = self._constants(params)
         wanted = [self.engine.variable(name) for name in columns]
+        dt = time_step or self.engine.time_step
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return self._integrate(constants, members, wanted, time_step or self.engine.time_step)
+            resume = self._prefix(constants, members, wanted, dt, gate) if gate else None
+            return self._integrate(constants, members, wanted, dt, resume)
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -237,30 +299,72 @@ class BatchEngine:
                 values[variable.py_name] = float(value)
         return values, members or 1
 
+    def _prefix(self, constants, members, wanted, dt, gate: Gate) -> _Snapshot | None:
+        """The batch's run up to its earliest gate time, for each of its members."""
+        initial = self.engine.initial_time
+        gate_name = self.engine.variable(gate.time).py_name
+        gated = {self.engine.variable(name).py_name for name in gate.constants} | {gate_name}
+        start = constants.get(gate_name, self.engine.defaults[gate.time])
+        steps = np.floor((float(np.min(start)) - initial) / dt + 1e-9)
+        if not steps > 1:
+            return None
+        stop = initial + steps * dt
+        others = {name: value for name, value in constants.items() if name not in gated}
+        varying = sorted(name for name, value in others.items() if isinstance(value, np.ndarray))
+        rows = distinct = None
+        if varying:
+            matrix = np.column_stack([others[name] for name in varying])
+            distinct, rows = np.unique(matrix, axis=0, return_inverse=True)
+            rows = rows.reshape(-1)
+        key = (
+            stop,
+            dt,
+            tuple(variable.name for variable in wanted),
+            tuple(sorted((n, v) for n, v in others.items() if n not in varying)),
+            tuple(varying),
+            b"" if distinct is None else distinct.tobytes(),
+        )
+        with self._prefix_lock:
+            snapshot = self._prefixes.get(key)
+            if snapshot is not None:
+                self._prefixes.move_to_end(key)
+                self.prefix_hits += 1
+        if snapshot is None:
+            # the other gated constants keep the model file's values: before the gate
+            # time they change nothing, which is what makes the stretch shared
+            prefix = {name: value for name, value in others.items() if name not in varying}
+            prefix.update({name: distinct[:, i] for i, name in enumerate(varying)})
+            prefix[gate_name] = stop
+            count = 1 if distinct is None else len(distinct)
+            snapshot = self._integrate(prefix, count, wanted, dt, stop=stop)
+            # what never changes in a run (constants, and what pysd computes once from
+            # them) may be a gated constant itself: recorded again from the batch's run
+            snapshot.invariant = tuple(
+                column
+                for column in snapshot.recorded
+                if any(
+                    column == variable.name or column.startswith(variable.name + "[")
+                    for variable in wanted
+                    if variable.is_constant or self._cache_type.get(variable.py_name) == "run"
+                )
+            )
+            with self._prefix_lock:
+                self._prefixes[key] = snapshot
+                while len(self._prefixes) > PREFIXES_KEPT:
+                    self._prefixes.popitem(last=False)
+        return snapshot.expanded(rows)
+
     def _namespace(self, constants, dt):
         """A private namespace in which the model's functions run over members."""
         scope = dict(self._globals)
-        context = types.SimpleNamespace(step={}, run={}, time=0.0, states={})
+        step, once = _Memo(), _Memo()
+        context = types.SimpleNamespace(step=step, run=once, time=0.0, states={})
 
         def remembered(name, function, kind):
-            if kind == "run":
-
-                def call():
-                    value = context.run.get(name, _MISSING)
-                    if value is _MISSING:
-                        value = context.run[name] = function()
-                    return value
-
-            else:
-
-                def call():
-                    cache = context.step
-                    value = cache.get(name, _MISSING)
-                    if value is _MISSING:
-                        value = cache[name] = function()
-                    return value
-
-            return call
+            # a hit is a C-level dictionary lookup; a miss evaluates the function (__missing__)
+            memo = once if kind == "run" else step
+            memo.functions[name] = function
+            return functools.partial(memo.__getitem__, name)
 
         def rebound(function):
             return types.FunctionType(
@@ -305,25 +409,37 @@ class BatchEngine:
 
     # -- integration -----------------------------------------------------------------------
 
-    def _integrate(self, constants, members, wanted, dt) -> BatchResult:
+    def _integrate(self, constants, members, wanted, dt, resume=None, stop=None):
+        """Euler from the initial state (or from ``resume``) to the final time (or ``stop``).
+
+        With ``stop``, returns the state at ``stop`` and what was recorded before it.
+        """
         scope, context, parts = self._namespace(constants, dt)
         initial, final, saveper = (
             self.engine.initial_time,
             self.engine.final_time,
             self.engine.saveper,
         )
-        context.time = initial
-        for name in self._initialize_order:
-            context.states[name] = parts[name][1]()
-        context.step = {}  # pysd clears its caches once the initial state is set
-
         readers = self._readers(scope, context, wanted, members)
-        recorded: dict[str, list] = {column: [] for column in readers}
-        times = []
+        if resume is None:
+            context.time = initial
+            for name in self._initialize_order:
+                context.states[name] = parts[name][1]()
+            recorded: dict[str, list] = {column: [] for column in readers}
+            times = []
+        else:
+            context.time = resume.time
+            context.states.update(resume.states)
+            recorded, times = resume.recorded, resume.times
+            before = len(times)
+        context.step.clear()  # pysd clears its caches once the initial state is set
+
         precision = dt * 1e-5
         integs = [name for name in self._dynamic if parts[name][0] == "Integ"]
-        time = initial
+        time = context.time
         while True:
+            if stop is not None and not time + precision < stop:
+                return _Snapshot(time, dict(context.states), times, recorded)
             delay = time - initial
             if delay % saveper < precision or -delay % saveper < precision:
                 times.append(time)
@@ -335,7 +451,10 @@ class BatchEngine:
             self._update(context, parts, rates, dt)
             time = time + dt
             context.time = time
-            context.step = {}
+            context.step.clear()
+        for column in resume.invariant if resume is not None else ():
+            series = recorded[column]
+            series[:before] = [series[-1]] * before
         values = {
             column: np.column_stack([np.broadcast_to(v, (members,)) for v in series])
             for column, series in recorded.items()
@@ -343,9 +462,13 @@ class BatchEngine:
         return BatchResult(np.asarray(times, dtype=float), values, members)
 
     def _update(self, context, parts, rates, dt) -> None:
-        """Pysd's ``state = state + ddt * dt``, element by element in pysd's order."""
-        at_step = context.step
-        kept = {name: value for name, value in at_step.items() if name in self._cached}
+        """Pysd's ``state = state + ddt * dt``, element by element in pysd's order.
+
+        Leaves the step's cache holding what the last SAMPLE IF TRUE saw (the caller
+        clears it for the next step).
+        """
+        step = context.step
+        kept = {name: value for name, value in step.items() if name in self._cached}
         for name in self._dynamic:
             kind, _, first, second = parts[name]
             if kind == "Integ":
@@ -353,13 +476,14 @@ class BatchEngine:
                 continue
             # SAMPLE IF TRUE: pysd's cached functions answer from the step's cache, the
             # others are recomputed from the stocks updated so far
-            context.step = dict(kept)
+            step.clear()
+            step.update(kept)
             state = context.states[name]
             sampled = vector_if(first(), second, lambda state=state: state)
             context.states[name] = state * 0 + sampled
-            for key in (context.step.keys() - kept.keys()) & self._cached:
-                kept[key] = context.step[key]
-        context.step = at_step
+            if len(step) > len(kept):
+                for key in (step.keys() - kept.keys()) & self._cached:
+                    kept[key] = step[key]
 
     def _readers(self, scope, context, wanted, members) -> dict[str, object]:
         """Column name -> a function giving its value now (member arrays or a number)."""
@@ -403,6 +527,18 @@ class BatchEngine:
             elif name in scope:
                 subscope[name] = (lambda read: lambda: _as_member_array(read()))(scope[name])
         return subscope
+
+
+class _Memo(dict):
+    """Values of one step (or of the whole run) by function name; a miss computes it."""
+
+    def __init__(self):
+        super().__init__()
+        self.functions: dict = {}
+
+    def __missing__(self, name):
+        value = self[name] = self.functions[name]()
+        return value
 
 
 def _state_reader(states: dict, name: str):

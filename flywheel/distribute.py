@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from flywheel.batch import BatchResult
+from flywheel.batch import BatchResult, Gate
 from flywheel.errors import InputError
 from flywheel.model import batch_engine
 
@@ -33,9 +33,11 @@ def member_count(params: Mapping[str, object]) -> int:
     return lengths.pop() if lengths else 1
 
 
-def run_chunk(params: Mapping[str, object], columns: Sequence[str]) -> BatchResult:
+def run_chunk(
+    params: Mapping[str, object], columns: Sequence[str], gate: Gate | None = None
+) -> BatchResult:
     """One chunk, run by the batch engine of the process it lands in (a Dask task)."""
-    return batch_engine().run(params, list(columns))
+    return batch_engine().run(params, list(columns), gate=gate)
 
 
 def run_members(
@@ -43,8 +45,11 @@ def run_members(
     columns: Sequence[str],
     scheduler: str | None = None,
     chunk: int = CHUNK,
+    gate: Gate | None = None,
 ) -> BatchResult:
     """Run a batch here, or in chunks on Dask when it is large or a scheduler is named.
+
+    ``gate``: constants that act only from a start time on (see ``flywheel.batch.Gate``).
 
     Examples
     --------
@@ -56,7 +61,7 @@ def run_members(
         raise InputError(f"--chunk {chunk}: must be at least 1")
     members = member_count(params)
     if members <= chunk and scheduler is None:
-        return run_chunk(params, columns)
+        return run_chunk(params, columns, gate)
     pieces = [
         {
             name: value[start : start + chunk] if isinstance(value, np.ndarray) else value
@@ -66,7 +71,7 @@ def run_members(
     ]
     if scheduler is None and len(pieces) > 1:
         scheduler = LOCAL
-    results = _on_dask(pieces, list(columns), scheduler)
+    results = _on_dask(pieces, list(columns), scheduler, gate)
     values = {
         column: np.vstack(
             [np.broadcast_to(r.values[column], (r.members, len(r.times))) for r in results]
@@ -76,7 +81,9 @@ def run_members(
     return BatchResult(results[0].times, values, members)
 
 
-def _on_dask(pieces: list[dict], columns: list[str], scheduler: str) -> list[BatchResult]:
+def _on_dask(
+    pieces: list[dict], columns: list[str], scheduler: str, gate: Gate | None
+) -> list[BatchResult]:
     from dask.distributed import Client, LocalCluster
 
     if scheduler == LOCAL:
@@ -90,7 +97,7 @@ def _on_dask(pieces: list[dict], columns: list[str], scheduler: str) -> list[Bat
             ) as cluster,
             Client(cluster) as client,
         ):
-            return _gather(client, pieces, columns)
+            return _gather(client, pieces, columns, gate)
     try:
         client = Client(scheduler, timeout="5s")
     except (OSError, TimeoutError, ValueError) as error:
@@ -98,9 +105,9 @@ def _on_dask(pieces: list[dict], columns: list[str], scheduler: str) -> list[Bat
             f"--scheduler {scheduler}: cannot reach a Dask scheduler ({error})"
         ) from None
     with client:
-        return _gather(client, pieces, columns)
+        return _gather(client, pieces, columns, gate)
 
 
-def _gather(client, pieces, columns) -> list[BatchResult]:
-    futures = [client.submit(run_chunk, piece, columns, pure=False) for piece in pieces]
+def _gather(client, pieces, columns, gate) -> list[BatchResult]:
+    futures = [client.submit(run_chunk, piece, columns, gate, pure=False) for piece in pieces]
     return client.gather(futures)

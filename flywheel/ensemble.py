@@ -19,6 +19,7 @@ from flywheel.baselines import load_baseline
 from flywheel.batch import BatchResult, shared_or_array
 from flywheel.distribute import CHUNK, run_members
 from flywheel.errors import InputError
+from flywheel.levers import lever_gate
 from flywheel.scenarios import Scenario
 from flywheel.simulate import DEFAULT_VARIABLES, engine, model_params
 
@@ -167,7 +168,7 @@ def run_ensemble(
     draws, redrawn = spread.sample(members, seed)
     params = ensemble_params(scenario or Scenario(), draws, baseline)
     columns = [engine().variable(name).name for name in (variables or DEFAULT_VARIABLES)]
-    result = run_members(params, columns, scheduler, chunk)
+    result = run_members(params, columns, scheduler, chunk, gate=lever_gate())
     if result.members != members:
         result = result.repeated(members)
     return Ensemble(draws, result, redrawn, spread.held)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from flywheel.batch import Gate
 from flywheel.errors import InputError, ModelError
 from flywheel.model import engine
 from flywheel.paths import LEVERS_FILE
@@ -240,3 +241,26 @@ def policy_levers() -> list[Lever]:
     False
     """
     return [lever for lever in load_levers() if lever.group not in NOT_POLICY]
+
+
+#: The constant before whose value no lever acts: every lever goes through the policy
+#: phase, which is 0 until the policy start year (the future shock is never earlier).
+START_CONSTANT = "Policy start year"
+
+
+@cache
+def lever_gate() -> Gate:
+    """The levers as a batch engine ``Gate``: they change nothing before the start year.
+
+    Every batch run with it integrates the stretch before its earliest start year once
+    per set of other constants and reuses it (``tests/flywheel/test_batch.py`` checks
+    that each lever, at each end of its range, leaves every variable before the start
+    year exactly as it was).
+
+    Examples
+    --------
+    >>> gate = lever_gate()
+    >>> gate.time, "Public digital investment" in gate.constants
+    ('Policy start year', True)
+    """
+    return Gate(frozenset(lever.name for lever in load_levers()), START_CONSTANT)

@@ -31,7 +31,7 @@ from SALib.sample import sobol as sobol_sample
 from flywheel.distribute import CHUNK, run_members
 from flywheel.ensemble import posterior
 from flywheel.errors import InputError
-from flywheel.levers import policy_levers
+from flywheel.levers import lever_gate, policy_levers
 from flywheel.scenarios import Scenario
 from flywheel.simulate import batch_engine, engine, model_params
 
@@ -146,7 +146,7 @@ def evaluate(
     for column, factor in enumerate(chosen):
         values = samples[:, column]
         params[factor.name] = np.round(values) if factor.whole else values
-    result = run_members(params, variables, scheduler, chunk)
+    result = run_members(params, variables, scheduler, chunk, gate=lever_gate())
     index = {int(round(t)): i for i, t in enumerate(result.times)}
     return np.column_stack(
         [
@@ -265,7 +265,7 @@ def swings(
         column[2 + 2 * position] = high
         params[name] = column
     variable, year = output
-    result = batch_engine().run(params, [variable])
+    result = batch_engine().run(params, [variable], gate=lever_gate())
     at = {int(round(t)): i for i, t in enumerate(result.times)}[year]
     values = result.values[variable][:, at]
     centre = float(values[0])

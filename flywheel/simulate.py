@@ -9,7 +9,7 @@ import numpy as np
 from flywheel.baselines import load_baseline
 from flywheel.batch import BatchResult, shared_or_array
 from flywheel.errors import InputError
-from flywheel.levers import load_levers, parse_number
+from flywheel.levers import lever_gate, load_levers, parse_number
 from flywheel.model import batch_engine, engine
 from flywheel.results import RunResult, in_currency
 from flywheel.scenarios import Scenario
@@ -109,7 +109,9 @@ def simulate_many(
     columns = [engine().variable(name).name for name in (variables or DEFAULT_VARIABLES)]
     if runner is not None and time_step is None:
         return runner(stack_members(members), columns, count)
-    result = batch_engine().run(stack_members(members), columns, time_step=time_step)
+    result = batch_engine().run(
+        stack_members(members), columns, time_step=time_step, gate=lever_gate()
+    )
     if result.members != count:  # every member agreed on every constant: one run serves all
         result = result.repeated(count)
     return result

@@ -7,7 +7,7 @@ from scipy.stats import qmc
 from calibration.series import load_params
 from flywheel import InputError, Scenario
 from flywheel.corners import corner_cases
-from flywheel.levers import load_levers
+from flywheel.levers import lever_gate, load_levers
 from flywheel.simulate import batch_engine, engine, model_params, simulate_many, stack_members
 
 
@@ -54,12 +54,16 @@ def batch_and_members():
     return result, per_member, columns
 
 
-def test_two_hundred_members_each_equal_pysds_own_run(batch_and_members):
-    result, per_member, columns = batch_and_members
-    assert result.members == 200 and len(columns) > 100
+@pytest.fixture(scope="module")
+def pysd_runs(batch_and_members):
+    _, per_member, columns = batch_and_members
+    return [engine().run(values, columns) for values in per_member]
+
+
+def assert_each_member_is_pysds_own(result, per_member, expected_runs):
+    assert result.members == len(per_member)
     worst = 0.0
-    for index, values in enumerate(per_member):
-        expected = engine().run(values, columns)
+    for index, expected in enumerate(expected_runs):
         got = result.member(index)[expected.columns]
         assert list(got.index) == list(expected.index)
         np.testing.assert_allclose(
@@ -68,6 +72,46 @@ def test_two_hundred_members_each_equal_pysds_own_run(batch_and_members):
         scale = np.abs(expected.to_numpy()).clip(min=1e-12)
         worst = max(worst, float(np.max(np.abs(got.to_numpy() - expected.to_numpy()) / scale)))
     assert worst < 1e-9
+
+
+def test_two_hundred_members_each_equal_pysds_own_run(batch_and_members, pysd_runs):
+    result, per_member, columns = batch_and_members
+    assert result.members == 200 and len(columns) > 100
+    assert_each_member_is_pysds_own(result, per_member, pysd_runs)
+
+
+def test_the_kept_path_before_the_start_year_gives_pysds_own_runs(batch_and_members, pysd_runs):
+    """With the lever gate, the stretch before the earliest start year is integrated once
+    per set of other constants and reused: the 200 members (each lever alone at each end
+    of its range from the earliest start year among them) are still pysd's own runs, the
+    first time and when a second batch, in another order, reuses the kept stretch."""
+    _, per_member, columns = batch_and_members
+    batch = batch_engine()
+    gated = batch.run(stack_members(per_member), columns, gate=lever_gate())
+    assert_each_member_is_pysds_own(gated, per_member, pysd_runs)
+    hits = batch.prefix_hits
+    order = np.random.default_rng(3).permutation(len(per_member))
+    again = batch.run(stack_members([per_member[i] for i in order]), columns, gate=lever_gate())
+    assert batch.prefix_hits == hits + 1  # the same distinct constants: the kept stretch
+    assert_each_member_is_pysds_own(
+        again, [per_member[i] for i in order], [pysd_runs[i] for i in order]
+    )
+
+
+def test_the_gate_starts_at_the_earliest_start_year_in_the_batch():
+    """Members that start late share the stretch up to the earliest start only."""
+    late = model_params(Scenario.from_levers({"policy_start_year": 2040, "public_investment": 9}))[
+        0
+    ]
+    early = model_params(Scenario.from_levers({"policy_start_year": 2030, "public_investment": 1}))[
+        0
+    ]
+    columns = ["GDP", "Public digital investment", "Effective future shock year"]
+    result = batch_engine().run(stack_members([late, early]), columns, gate=lever_gate())
+    for index, values in enumerate((late, early)):
+        np.testing.assert_allclose(
+            result.member(index).to_numpy(), engine().run(values, columns).to_numpy(), rtol=1e-9
+        )
 
 
 def test_members_are_independent(batch_and_members):
