@@ -11,6 +11,7 @@ import math
 import re
 from functools import lru_cache
 
+import numpy as np
 from dash import Patch
 
 from dashboard.i18n import N_, _, in_money
@@ -863,3 +864,25 @@ def small_multiples(result: RunResult, base: RunResult) -> dict:
             }
         )
     return {"data": data, "layout": layout}
+
+
+def significant(values: np.ndarray, digits: int = 7) -> np.ndarray:
+    """``values`` rounded to ``digits`` significant digits, as numbers that print short.
+
+    A fan travels as JSON: seven digits tell every slider step apart and keep it small.
+    Dividing a whole number by an exact power of ten gives the double nearest the
+    decimal, whose shortest form is that decimal.
+
+    >>> significant(np.array([1234.56789, -0.000123456789, 98765432.1, 0.0])).tolist()
+    [1234.568, -0.0001234568, 98765430.0, 0.0]
+    """
+    values = np.asarray(values, dtype=float)
+    out = values.copy()
+    finite = np.isfinite(values) & (values != 0)
+    shift = digits - 1 - np.floor(np.log10(np.abs(values[finite])))
+    part = values[finite]
+    up = shift >= 0
+    scale = 10.0 ** np.abs(shift)
+    part = np.where(up, np.round(part * scale) / scale, np.round(part / scale) * scale)
+    out[finite] = part
+    return out

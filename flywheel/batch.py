@@ -455,10 +455,7 @@ class BatchEngine:
         for column in resume.invariant if resume is not None else ():
             series = recorded[column]
             series[:before] = [series[-1]] * before
-        values = {
-            column: np.column_stack([np.broadcast_to(v, (members,)) for v in series])
-            for column, series in recorded.items()
-        }
+        values = {column: _table(series, members) for column, series in recorded.items()}
         return BatchResult(np.asarray(times, dtype=float), values, members)
 
     def _update(self, context, parts, rates, dt) -> None:
@@ -539,6 +536,14 @@ class _Memo(dict):
     def __missing__(self, name):
         value = self[name] = self.functions[name]()
         return value
+
+
+def _table(series: list, members: int) -> np.ndarray:
+    """Recorded values (numbers or member arrays, one per saved time) as members x times."""
+    table = np.empty((members, len(series)))
+    for index, value in enumerate(series):
+        table[:, index] = value
+    return table
 
 
 def _state_reader(states: dict, name: str):
