@@ -21,7 +21,10 @@
  */
 (function () {
   'use strict';
-  const SETTLE_MS = 250;
+  // above the gap between the moves of a slow drag (about 250 ms in Chromium when the
+  // page redraws between them): a shorter wait asked for the whole picture mid-drag, whose
+  // redrawing delayed the next moves past it again
+  const SETTLE_MS = 400;
   const LOST_MS = 4000;
 
   function sameValues(a, b) {
