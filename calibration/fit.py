@@ -79,6 +79,9 @@ class Objective:
         self.low = np.array([p.low for p in params])
         self.span = np.array([p.high - p.low for p in params])
         self.variables = list(dict.fromkeys(s.variable for s in series))
+        # runs stop at the last observation: Euler steps forward, so the years compared
+        # are exactly those of a run to 2050
+        self.until = float(max(int(s.observations.values.index.max()) for s in series))
         self.fitted = {s.name: self._years(s, fitted=True) for s in series}
         self.evaluations, self.best, self.started = 0, math.inf, time.monotonic()
         # a tqdm bar of model runs (on standard error) when asked for
@@ -112,7 +115,10 @@ class Objective:
     def run(self, values: dict[str, float]) -> pd.DataFrame:
         """Simulate with the given parameter values."""
         return simulate(
-            variables=self.variables, params={**self.fixed, **values}, baseline=self.baseline
+            variables=self.variables,
+            params={**self.fixed, **values},
+            baseline=self.baseline,
+            until=self.until,
         ).frame
 
     def _residuals(self, frame: pd.DataFrame, values: dict[str, float]) -> np.ndarray:
@@ -156,6 +162,7 @@ class Objective:
             params=[{**self.fixed, **values} for values in members],
             variables=self.variables,
             baseline=self.baseline,
+            until=self.until,
         )
         rows = self._rows(result.times, result.values, members)
         with np.errstate(invalid="ignore", over="ignore"):

@@ -248,6 +248,7 @@ class BatchEngine:
         columns: Sequence[str],
         time_step: float | None = None,
         gate: Gate | None = None,
+        until: float | None = None,
     ) -> BatchResult:
         """Run every member from the initial state; return the chosen columns.
 
@@ -264,6 +265,9 @@ class BatchEngine:
             Constants known to act only from a start time on: the stretch before the
             batch's earliest start is integrated once for the members' other constants,
             kept, and reused by later batches (the same numbers either way).
+        until : float, optional
+            Stop at this time, before the model's final time (a fit needs no more than
+            its last observation): the rows up to it are those of a whole run.
 
         Raises
         ------
@@ -275,8 +279,9 @@ class BatchEngine:
         wanted = [self.engine.variable(name) for name in columns]
         dt = time_step or self.engine.time_step
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            resume = self._prefix(constants, members, wanted, dt, gate) if gate else None
-            return self._integrate(constants, members, wanted, dt, resume)
+            final = self.engine.final_time if until is None else min(until, self.engine.final_time)
+            resume = self._prefix(constants, members, wanted, dt, gate, final) if gate else None
+            return self._integrate(constants, members, wanted, dt, resume, final=final)
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -299,16 +304,16 @@ class BatchEngine:
                 values[variable.py_name] = float(value)
         return values, members or 1
 
-    def _prefix(self, constants, members, wanted, dt, gate: Gate) -> _Snapshot | None:
+    def _prefix(self, constants, members, wanted, dt, gate: Gate, final) -> _Snapshot | None:
         """The batch's run up to its earliest gate time, for each of its members."""
         initial = self.engine.initial_time
         gate_name = self.engine.variable(gate.time).py_name
         gated = {self.engine.variable(name).py_name for name in gate.constants} | {gate_name}
         start = constants.get(gate_name, self.engine.defaults[gate.time])
         steps = np.floor((float(np.min(start)) - initial) / dt + 1e-9)
-        if not steps > 1:
-            return None
         stop = initial + steps * dt
+        if not steps > 1 or stop >= final:  # nothing to share, or the run ends before
+            return None
         others = {name: value for name, value in constants.items() if name not in gated}
         varying = sorted(name for name, value in others.items() if isinstance(value, np.ndarray))
         rows = distinct = None
@@ -409,17 +414,14 @@ class BatchEngine:
 
     # -- integration -----------------------------------------------------------------------
 
-    def _integrate(self, constants, members, wanted, dt, resume=None, stop=None):
+    def _integrate(self, constants, members, wanted, dt, resume=None, stop=None, final=None):
         """Euler from the initial state (or from ``resume``) to the final time (or ``stop``).
 
         With ``stop``, returns the state at ``stop`` and what was recorded before it.
         """
         scope, context, parts = self._namespace(constants, dt)
-        initial, final, saveper = (
-            self.engine.initial_time,
-            self.engine.final_time,
-            self.engine.saveper,
-        )
+        initial, saveper = self.engine.initial_time, self.engine.saveper
+        final = self.engine.final_time if final is None else final
         readers = self._readers(scope, context, wanted, members)
         if resume is None:
             context.time = initial

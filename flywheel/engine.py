@@ -246,6 +246,7 @@ class Engine:
         params: Mapping[str, float],
         columns: Sequence[str],
         time_step: float | None = None,
+        until: float | None = None,
     ) -> pd.DataFrame:
         """Run from the initial state with ``params`` on top of the model's own constants.
 
@@ -258,6 +259,9 @@ class Engine:
             Model variable names to return.
         time_step : float, optional
             Integration step; the model file's TIME STEP if omitted.
+        until : float, optional
+            Stop at this time (before the model's final time): the same steps, fewer of
+            them, so the rows up to it are those of a whole run.
 
         Returns
         -------
@@ -265,7 +269,9 @@ class Engine:
             One row per saved year (integer index), one column per variable.
         """
         slot = self._checkout()
-        frame = self._run(slot, params, columns, time_step)  # on error the slot is dropped
+        frame = self._run(
+            slot, params, columns, time_step, until=until
+        )  # on error the slot is dropped
         self._pool.put(slot)
         return frame
 
@@ -289,7 +295,9 @@ class Engine:
         self._pool.put(slot)
         return frame, result
 
-    def _run(self, slot: _Slot, params, columns, time_step, saveper=None) -> pd.DataFrame:
+    def _run(
+        self, slot: _Slot, params, columns, time_step, saveper=None, until=None
+    ) -> pd.DataFrame:
         current = slot.current
         wanted = {name: self.defaults[name] for name in current}
         for name, value in params.items():
@@ -304,7 +312,7 @@ class Engine:
             params=changes or None,
             return_columns=list(columns),
             time_step=time_step or self.time_step,
-            final_time=self.final_time,
+            final_time=self.final_time if until is None else min(until, self.final_time),
             saveper=saveper or self.saveper,
             progress=False,
             cache_output=False,

@@ -82,13 +82,15 @@ def simulate_many(
     baseline: str | None = None,
     time_step: float | None = None,
     runner: Callable[[dict, list[str], int], BatchResult] | None = None,
+    until: float | None = None,
 ) -> BatchResult:
     """Run many members in one batch: member i is ``simulate(scenarios[i], params=params[i])``.
 
     Either list may be omitted (all baseline levers, or no extra constants); given both,
     they must have the same length. Every member is validated as ``simulate`` validates
     one run. ``runner(constants, variables, members)`` evaluates the batch instead of the
-    batch engine itself (a server's batcher shares it with other users' runs).
+    batch engine itself (a server's batcher shares it with other users' runs); it always
+    runs to 2050. ``until`` stops the batch engine's run in that year.
 
     Examples
     --------
@@ -107,10 +109,10 @@ def simulate_many(
         values, _ = model_params(scenario, params[index] if params is not None else None, baseline)
         members.append(values)
     columns = [engine().variable(name).name for name in (variables or DEFAULT_VARIABLES)]
-    if runner is not None and time_step is None:
+    if runner is not None and time_step is None and until is None:
         return runner(stack_members(members), columns, count)
     result = batch_engine().run(
-        stack_members(members), columns, time_step=time_step, gate=lever_gate()
+        stack_members(members), columns, time_step=time_step, gate=lever_gate(), until=until
     )
     if result.members != count:  # every member agreed on every constant: one run serves all
         result = result.repeated(count)
@@ -157,6 +159,7 @@ def simulate(
     time_step: float | None = None,
     params: Mapping[str, float] | None = None,
     baseline: str | None = None,
+    until: float | None = None,
 ) -> RunResult:
     """Run the model for a scenario, 2005-2050; a pure function of its arguments.
 
@@ -173,6 +176,9 @@ def simulate(
     baseline : str, optional
         Calibrated baseline to start from (a name in ``models/calibrated`` or a file);
         the default one if omitted, ``"model"`` for the model file's own constants.
+    until : float, optional
+        Stop in this year instead of 2050 (a fit needs no more than its data): the rows
+        up to it are those of the whole run.
 
     Returns
     -------
@@ -189,7 +195,7 @@ def simulate(
     model = engine()
     values, calibrated = model_params(scenario, params, baseline)
     columns = [model.variable(name).name for name in (variables or DEFAULT_VARIABLES)]
-    frame = model.run(values, columns, time_step=time_step)
+    frame = model.run(values, columns, time_step=time_step, until=until)
     currency = calibrated.currency
     units = {name: in_currency(model.variables[name].units, currency) for name in columns}
     return RunResult(

@@ -299,3 +299,17 @@ def test_speculating_reuses_the_batch_and_finds_the_same_optimum():
     assert second.objective == pytest.approx(first.objective, rel=1e-6)
     for name, value in first.params.items():
         assert second.params[name] == pytest.approx(value, rel=1e-4), name
+
+
+def test_the_objective_runs_to_the_last_observation_and_no_further():
+    """A fit's runs stop at its data's last year: its residuals are a whole run's."""
+    series = synthetic_series(years=range(2006, 2020, 2))
+    objective = Objective(series, PARAMS)
+    values = {p.name: p.initial for p in PARAMS}
+    assert objective.until == 2018
+    assert objective.run(values).index[-1] == 2018
+    whole = simulate(variables=["Digital Government Capability"], params=values).frame
+    expected = objective._residuals(whole, values)
+    np.testing.assert_allclose(objective(objective.normalise(values)), expected, rtol=1e-12)
+    x = objective.normalise(values)
+    np.testing.assert_allclose(objective.batch(x[None, :])[0], expected, rtol=1e-9)

@@ -168,3 +168,21 @@ def test_long_table_and_percentiles():
     bands = result.percentiles("Digital Capital", [0.05, 0.5, 0.95])
     assert (bands[0.05] <= bands[0.5]).all() and (bands[0.5] <= bands[0.95]).all()
     assert bands.loc[2050, 0.5] == pytest.approx(result.values["Digital Capital"][1, -1])
+
+
+def test_a_run_until_a_year_gives_the_whole_runs_rows_up_to_it():
+    """A fit needs no more than its last observation: stopping early changes no row."""
+    from flywheel import simulate
+
+    scenarios = [Scenario.from_levers({"public_investment": v}) for v in (1.0, 9.0)]
+    params = [{"Catch up rate": 0.01}, {"Catch up rate": 0.03}]
+    whole = simulate_many(scenarios, params, variables=["GDP", "Digital Society Adoption"])
+    early = simulate_many(
+        scenarios, params, variables=["GDP", "Digital Society Adoption"], until=2024
+    )
+    assert early.times[0] == 2005 and early.times[-1] == 2024
+    for column, values in early.values.items():
+        np.testing.assert_array_equal(values, whole.values[column][:, : len(early.times)])
+    one = simulate(scenarios[1], params=params[1], until=2024).frame
+    assert one.index[-1] == 2024
+    np.testing.assert_allclose(one["GDP"].to_numpy(), whole.values["GDP"][1, : len(one)], rtol=1e-9)
