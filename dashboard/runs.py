@@ -7,7 +7,9 @@ move sliders at the same moment share one batch evaluation.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 
 import pandas as pd
@@ -215,24 +217,56 @@ def run_with_bands(
     return run(levers, region, tuple(variables)), pending.result()
 
 
-@lru_cache(maxsize=256)
+#: Attributions kept (most recent first out): a future per scenario and region, so that
+#: one asked for again while it is computed waits for the same computation.
+ATTRIBUTIONS_KEPT = 256
+_ATTRIBUTIONS: OrderedDict[tuple, Future] = OrderedDict()
+_ATTRIBUTIONS_LOCK = threading.Lock()
+
+
 def _attribution(levers: tuple[tuple[str, float], ...], region: str):
     from flywheel.attribution import attribute
 
-    # through the batcher: one user's subsets share a batch with other users' runs
+    # a background job of the batcher: it joins the batch of the picture it follows (or,
+    # beside a lone run, goes after it), never holding a picture up
     return attribute(
-        Scenario.from_levers(dict(levers)), baseline=region, orders=64, runner=_batched
+        Scenario.from_levers(dict(levers)), baseline=region, orders=64, runner=_in_background
     )
 
 
-def _batched(params, variables, members):
-    """A batch of ``members`` members, evaluated by this process's batcher."""
-    return batcher().submit(params, variables, members=members)
+def _attribution_future(levers: dict[str, float], region: str) -> Future:
+    key = (tuple(sorted(levers.items())), region)
+    with _ATTRIBUTIONS_LOCK:
+        future = _ATTRIBUTIONS.get(key)
+        if future is not None:
+            _ATTRIBUTIONS.move_to_end(key)
+            return future
+        future = _ATTRIBUTIONS[key] = _HELPERS.submit(_attribution, *key)
+        while len(_ATTRIBUTIONS) > ATTRIBUTIONS_KEPT:
+            _ATTRIBUTIONS.popitem(last=False)
+
+    def forget_failure(done: Future, key=key) -> None:
+        if done.exception() is not None:
+            with _ATTRIBUTIONS_LOCK:
+                if _ATTRIBUTIONS.get(key) is done:
+                    del _ATTRIBUTIONS[key]
+
+    future.add_done_callback(forget_failure)
+    return future
 
 
 def attribution(levers: dict[str, float], region: str = DEFAULT_REGION):
     """Shapley split of the headline changes among the levers (memoised)."""
-    return _attribution(tuple(sorted(levers.items())), region)
+    return _attribution_future(levers, region).result()
+
+
+def start_attribution(levers: dict[str, float], region: str = DEFAULT_REGION) -> None:
+    """Start the split of a settled scenario now, without waiting for it.
+
+    Its runs share the picture's batch, and the waterfall, asked for once the picture is
+    drawn, finds it ready.
+    """
+    _attribution_future(levers, region)
 
 
 @lru_cache(maxsize=128)

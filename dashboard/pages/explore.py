@@ -737,6 +737,8 @@ def update(request, compare, cost_year, show_bands, region, *rest):
     bands_on = isinstance(show_bands, list) and "on" in show_bands
     # a whole picture always has its bands (later partial updates count on their traces);
     # a partial one while a drag goes on has none
+    if final and changed:
+        runs.start_attribution(changed, region)  # the waterfall the page asks for next
     if bands_on and (final or not patch):
         result, scenario_bands = runs.run_with_bands(changed, variables, region)
         bands = {

@@ -150,3 +150,40 @@ def test_a_background_job_waits_for_the_picture_that_arrived_with_it():
     np.testing.assert_allclose(results["run"].member(0)[VARIABLES].to_numpy(), expected.to_numpy())
     assert results["fan"].members == 151
     assert batcher.waiting_members == 0
+
+
+def test_a_settled_scenarios_split_is_started_once_and_shared(monkeypatch):
+    """The picture starts the waterfall's split; the waterfall's own request waits for that
+    same computation instead of starting another, and a failure is not kept."""
+    import flywheel.attribution
+    from dashboard import runs
+
+    calls = []
+    release = threading.Event()
+    real = flywheel.attribution.attribute
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        release.wait(5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(flywheel.attribution, "attribute", counted)
+    levers = {"public_investment": 7.3, "rd_intensity": 4.1}
+    runs.start_attribution(levers)
+    waiting = []
+    reader = threading.Thread(target=lambda: waiting.append(runs.attribution(levers)))
+    reader.start()
+    release.set()
+    reader.join(30)
+    assert len(calls) == 1 and waiting and not waiting[0].shares.empty
+    assert runs.attribution(levers) is waiting[0] and len(calls) == 1
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("model failed")
+
+    monkeypatch.setattr(flywheel.attribution, "attribute", broken)
+    odd = {"public_investment": 7.7}
+    with pytest.raises(RuntimeError):
+        runs.attribution(odd)
+    monkeypatch.setattr(flywheel.attribution, "attribute", real)
+    assert not runs.attribution(odd).shares.empty  # computed again, not the failure
