@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -98,6 +99,7 @@ def simulate_many(
     >>> result.values["Digital Capital"][:, -1].argsort().tolist()
     [0, 1, 2]
     """
+    until = checked_until(until)
     count = len(scenarios) if scenarios is not None else len(params or [])
     if scenarios is not None and params is not None and len(params) != count:
         raise InputError(f"{len(scenarios)} scenarios but {len(params)} parameter sets")
@@ -153,6 +155,25 @@ def _checked(variable, value) -> float:
     return number
 
 
+def checked_until(until: object) -> float | None:
+    """``until`` as a year inside the model's horizon, or an ``InputError`` that says so.
+
+    >>> checked_until(2024), checked_until(None)
+    (2024.0, None)
+    """
+    if until is None:
+        return None
+    model = engine()
+    low, high = model.initial_time, model.final_time
+    try:
+        number = parse_number(until)
+    except ValueError:
+        number = math.nan
+    if not low <= number <= high:
+        raise InputError(f"until: {until!r} is not a year from {low:g} to {high:g}")
+    return number
+
+
 def simulate(
     scenario: Scenario | None = None,
     variables: Sequence[str] | None = None,
@@ -195,7 +216,7 @@ def simulate(
     model = engine()
     values, calibrated = model_params(scenario, params, baseline)
     columns = [model.variable(name).name for name in (variables or DEFAULT_VARIABLES)]
-    frame = model.run(values, columns, time_step=time_step, until=until)
+    frame = model.run(values, columns, time_step=time_step, until=checked_until(until))
     currency = calibrated.currency
     units = {name: in_currency(model.variables[name].units, currency) for name in columns}
     return RunResult(

@@ -186,3 +186,13 @@ def test_a_run_until_a_year_gives_the_whole_runs_rows_up_to_it():
     one = simulate(scenarios[1], params=params[1], until=2024).frame
     assert one.index[-1] == 2024
     np.testing.assert_allclose(one["GDP"].to_numpy(), whole.values["GDP"][1, : len(one)], rtol=1e-9)
+
+
+@pytest.mark.parametrize("bad", [2000, 2050.5, float("nan"), "soon", True, [2024]])
+def test_a_stop_year_outside_the_horizon_is_refused_by_name(bad):
+    from flywheel import simulate
+
+    with pytest.raises(InputError, match="until: .* is not a year from 2005 to 2050"):
+        simulate(until=bad)
+    with pytest.raises(InputError, match="until: .* is not a year from 2005 to 2050"):
+        simulate_many(params=[{"Catch up rate": 0.01}], until=bad)
