@@ -172,25 +172,55 @@ class _Snapshot:
     recorded: dict
     invariant: tuple = ()
 
-    def expanded(self, rows: np.ndarray | None) -> _Snapshot:
-        """The snapshot of the distinct members spread over a batch's members (``rows``)."""
 
-        def spread(value):
-            if rows is not None and isinstance(value, np.ndarray) and value.ndim:
-                return value[rows]
-            return value
+@dataclass(frozen=True)
+class _Layout:
+    """Where each state and each recorded value sits in a kept member's vector."""
 
-        return _Snapshot(
-            self.time,
-            {name: spread(value) for name, value in self.states.items()},
-            list(self.times),
-            {column: [spread(v) for v in series] for column, series in self.recorded.items()},
-            self.invariant,
+    time: float
+    states: tuple[str, ...]
+    columns: tuple[str, ...]
+    times: tuple[float, ...]
+    invariant: tuple[str, ...]
+
+    @staticmethod
+    def of(snapshot: _Snapshot) -> _Layout:
+        return _Layout(
+            snapshot.time,
+            tuple(snapshot.states),
+            tuple(snapshot.recorded),
+            tuple(snapshot.times),
+            snapshot.invariant,
         )
 
+    def vectors(self, snapshot: _Snapshot, members: int) -> np.ndarray:
+        """One row per member: its states, then each column's values at each saved time."""
+        parts = [snapshot.states[name] for name in self.states]
+        parts += [value for column in self.columns for value in snapshot.recorded[column]]
+        table = np.empty((members, len(parts)))
+        for index, value in enumerate(parts):
+            table[:, index] = value
+        return table
 
-#: Stretches before the earliest start year kept per batch engine (most recent first out).
-PREFIXES_KEPT = 64
+    def snapshot(self, table: np.ndarray) -> _Snapshot:
+        """The snapshot of the members whose vectors are ``table``'s rows (numbers if one)."""
+        if len(table) == 1:  # one path for all: numbers keep the run's arithmetic scalar
+            values = [float(v) for v in table[0]]
+        else:
+            values = list(table.T)
+        count = len(self.states)
+        width = len(self.times)
+        recorded = {
+            column: values[count + i * width : count + (i + 1) * width]
+            for i, column in enumerate(self.columns)
+        }
+        states = dict(zip(self.states, values[:count], strict=True))
+        return _Snapshot(self.time, states, list(self.times), recorded, self.invariant)
+
+
+#: Members' stretches before the earliest start year kept per batch engine, one per set of
+#: other constants (most recent first out): about 5 kB each for the dashboard's outputs.
+ROWS_KEPT = 2048
 
 
 class BatchEngine:
@@ -232,7 +262,8 @@ class BatchEngine:
         self._initialize_order = list(model.initialize_order)
         self._dynamic = [element.py_name for element in model._dynamicstateful_elements]
         self._subscripts = dict(getattr(module, "_subscript_dict", {}))
-        self._prefixes: OrderedDict[tuple, _Snapshot] = OrderedDict()
+        self._rows: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._layouts: dict[tuple, _Layout] = {}
         self._prefix_lock = threading.Lock()
         self.prefix_hits = 0
         for name, element in self._statefuls.items():
@@ -315,33 +346,31 @@ class BatchEngine:
         if not steps > 1 or stop >= final:  # nothing to share, or the run ends before
             return None
         others = {name: value for name, value in constants.items() if name not in gated}
-        varying = sorted(name for name, value in others.items() if isinstance(value, np.ndarray))
-        rows = distinct = None
-        if varying:
-            matrix = np.column_stack([others[name] for name in varying])
-            distinct, rows = np.unique(matrix, axis=0, return_inverse=True)
-            rows = rows.reshape(-1)
-        key = (
-            stop,
-            dt,
-            tuple(variable.name for variable in wanted),
-            tuple(sorted((n, v) for n, v in others.items() if n not in varying)),
-            tuple(varying),
-            b"" if distinct is None else distinct.tobytes(),
-        )
+        names = sorted(others)
+        # each member's other constants; members that agree on them share one stretch,
+        # kept per such set whatever else is in the batch
+        matrix = np.empty((members, len(names)))
+        for index, name in enumerate(names):
+            matrix[:, index] = others[name]
+        distinct, rows = np.unique(matrix, axis=0, return_inverse=True)
+        rows = rows.reshape(-1)
+        context = (stop, dt, tuple(variable.name for variable in wanted), tuple(names))
+        keys = [(context, row.tobytes()) for row in distinct]
         with self._prefix_lock:
-            snapshot = self._prefixes.get(key)
-            if snapshot is not None:
-                self._prefixes.move_to_end(key)
-                self.prefix_hits += 1
-        if snapshot is None:
+            kept = [self._rows.get(key) for key in keys]
+            for key, row in zip(keys, kept, strict=True):
+                if row is not None:
+                    self._rows.move_to_end(key)
+            layout = self._layouts.get(context)
+        missing = [index for index, row in enumerate(kept) if row is None]
+        if missing:
             # the other gated constants keep the model file's values: before the gate
             # time they change nothing, which is what makes the stretch shared
-            prefix = {name: value for name, value in others.items() if name not in varying}
-            prefix.update({name: distinct[:, i] for i, name in enumerate(varying)})
+            prefix = {
+                name: shared_or_array(distinct[missing, index]) for index, name in enumerate(names)
+            }
             prefix[gate_name] = stop
-            count = 1 if distinct is None else len(distinct)
-            snapshot = self._integrate(prefix, count, wanted, dt, stop=stop)
+            snapshot = self._integrate(prefix, len(missing), wanted, dt, stop=stop)
             # what never changes in a run (constants, and what pysd computes once from
             # them) may be a gated constant itself: recorded again from the batch's run
             snapshot.invariant = tuple(
@@ -353,11 +382,19 @@ class BatchEngine:
                     if variable.is_constant or self._cache_type.get(variable.py_name) == "run"
                 )
             )
+            layout = _Layout.of(snapshot)
+            vectors = layout.vectors(snapshot, len(missing))
             with self._prefix_lock:
-                self._prefixes[key] = snapshot
-                while len(self._prefixes) > PREFIXES_KEPT:
-                    self._prefixes.popitem(last=False)
-        return snapshot.expanded(rows)
+                self._layouts[context] = layout
+                for position, index in enumerate(missing):
+                    kept[index] = self._rows[keys[index]] = vectors[position]
+                while len(self._rows) > ROWS_KEPT:
+                    self._rows.popitem(last=False)
+        else:
+            self.prefix_hits += 1
+        if len(kept) == 1:
+            return layout.snapshot(kept[0][None, :])
+        return layout.snapshot(np.stack(kept)[rows])
 
     def _namespace(self, constants, dt):
         """A private namespace in which the model's functions run over members."""

@@ -196,3 +196,31 @@ def test_a_stop_year_outside_the_horizon_is_refused_by_name(bad):
         simulate(until=bad)
     with pytest.raises(InputError, match="until: .* is not a year from 2005 to 2050"):
         simulate_many(params=[{"Catch up rate": 0.01}], until=bad)
+
+
+def test_kept_stretches_are_per_set_of_other_constants_whatever_the_mix():
+    """Two groups of members (say two regions) run apart, then together: the mixed batch
+    needs no new stretch, and every member is still pysd's own run."""
+    batch = batch_engine()
+    columns = ["GDP", "Digital Society Adoption", "Digital Government Capability"]
+
+    def group(catch_up, values):
+        return [
+            model_params(
+                Scenario.from_levers({"public_investment": v, "policy_start_year": 2027}),
+                {"Catch up rate": catch_up},
+            )[0]
+            for v in values
+        ]
+
+    first, second = group(0.011, (1.0, 5.0, 9.0)), group(0.033, (2.0, 6.0))
+    batch.run(stack_members(first), columns, gate=lever_gate())
+    batch.run(stack_members(second), columns, gate=lever_gate())
+    hits = batch.prefix_hits
+    mixed = [second[0], first[2], first[0], second[1]]
+    result = batch.run(stack_members(mixed), columns, gate=lever_gate())
+    assert batch.prefix_hits == hits + 1
+    for index, values in enumerate(mixed):
+        np.testing.assert_allclose(
+            result.member(index).to_numpy(), engine().run(values, columns).to_numpy(), rtol=1e-9
+        )
