@@ -32,7 +32,6 @@ import xarray as xr
 
 from flywheel.errors import InputError
 
-_MISSING = object()
 _CONTROL = ("initial_time", "final_time", "time_step", "saveper")
 
 
@@ -197,10 +196,7 @@ class _Layout:
         """One row per member: its states, then each column's values at each saved time."""
         parts = [snapshot.states[name] for name in self.states]
         parts += [value for column in self.columns for value in snapshot.recorded[column]]
-        table = np.empty((members, len(parts)))
-        for index, value in enumerate(parts):
-            table[:, index] = value
-        return table
+        return _table(parts, members)
 
     def snapshot(self, table: np.ndarray) -> _Snapshot:
         """The snapshot of the members whose vectors are ``table``'s rows (numbers if one)."""
