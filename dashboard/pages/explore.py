@@ -737,8 +737,6 @@ def update(request, compare, cost_year, show_bands, region, *rest):
     bands_on = isinstance(show_bands, list) and "on" in show_bands
     # a whole picture always has its bands (later partial updates count on their traces);
     # a partial one while a drag goes on has none
-    if final and changed:
-        runs.start_attribution(changed, region)  # the waterfall the page asks for next
     if bands_on and (final or not patch):
         result, scenario_bands = runs.run_with_bands(changed, variables, region)
         bands = {
@@ -779,9 +777,15 @@ def update(request, compare, cost_year, show_bands, region, *rest):
         if isinstance(cost_year, (int, float)) and 2005 <= cost_year <= 2050
         else 2035
     )
+    costs = runs.cost_curves(region)
+    if final and changed:
+        # the waterfall the page asks for once this picture is drawn; started after all
+        # of the picture's runs, so that they are batched alike on every server (an
+        # answer is the same bytes wherever it is computed)
+        runs.start_attribution(changed, region)
     return (
         *charts,
-        figures.cost_figure(result, year, runs.cost_curves(region)),
+        figures.cost_figure(result, year, costs),
         _cards(runs.headline(result, base), currency),
         state.to_query(levers, region, picks, i18n.current()),
         " ".join(messages),
