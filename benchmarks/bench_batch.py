@@ -29,10 +29,10 @@ SIZES = (1, 10, 100, 1_000, 10_000)
 TARGETS = {1_000: 0.5, 10_000: 2.0}
 
 
-def members(count, seed=1, calibrated=True):
+def members(count, seed=1, with_calibrated=True):
     """Model constant -> array of ``count`` values over the lever box and calibrated ranges."""
     levers = list(load_levers())
-    calibrated = load_params() if calibrated else []
+    calibrated = load_params() if with_calibrated else []
     unit = qmc.LatinHypercube(d=len(levers) + len(calibrated), seed=seed).random(count)
     params = {}
     for column, lever in enumerate(levers):
@@ -43,6 +43,16 @@ def members(count, seed=1, calibrated=True):
     for offset, param in enumerate(calibrated, start=len(levers)):
         params[param.name] = param.low + unit[:, offset] * (param.high - param.low)
     return params
+
+
+def median_seconds(call, repeat) -> float:
+    """The median wall time of ``repeat`` calls."""
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
 
 
 def main(argv=None):
@@ -61,34 +71,28 @@ def main(argv=None):
     timings = {}
     for size in SIZES:
         params = members(size)
-        runs = []
-        for _ in range(args.repeat):
-            start = time.perf_counter()
-            batch.run(params, columns)
-            runs.append(time.perf_counter() - start)
+        timings[size] = median_seconds(
+            lambda params=params: batch.run(params, columns), args.repeat
+        )
         tracemalloc.start()
         batch.run(params, columns)
         peak = tracemalloc.get_traced_memory()[1] / 1e6
         tracemalloc.stop()
-        timings[size] = statistics.median(runs)
         print(f"{size:>8,} {timings[size]:>9.3f} {1000 * timings[size] / size:>10.3f} {peak:>8.1f}")
 
     print("\nlevers only, with the lever gate (the stretch before the start kept):")
     print(f"{'members':>8} {'first s':>9} {'median s':>9} {'ms/member':>10}")
     gate = lever_gate()
     for size in SIZES:
-        params = members(size, seed=3, calibrated=False)
+        params = members(size, seed=3, with_calibrated=False)
         # a start year nobody has chosen yet: the first batch integrates the stretch
         params["Policy start year"] = np.full(size, 2031.0)
-        start = time.perf_counter()
-        batch.run(params, columns, gate=gate)
-        first = time.perf_counter() - start
-        runs = []
-        for _ in range(args.repeat):
-            start = time.perf_counter()
+
+        def gated(params=params):
             batch.run(params, columns, gate=gate)
-            runs.append(time.perf_counter() - start)
-        median = statistics.median(runs)
+
+        first = median_seconds(gated, 1)
+        median = median_seconds(gated, args.repeat)
         print(f"{size:>8,} {first:>9.3f} {median:>9.3f} {1000 * median / size:>10.3f}")
 
     params = members(args.sequential, seed=2)

@@ -227,8 +227,8 @@ _ATTRIBUTIONS_LOCK = threading.Lock()
 def _attribution(levers: tuple[tuple[str, float], ...], region: str):
     from flywheel.attribution import attribute
 
-    # a background job of the batcher: it joins the batch of the picture it follows (or,
-    # beside a lone run, goes after it), never holding a picture up
+    # a background job of the batcher: beside a lone run it goes after it, with more
+    # company it joins their batch
     return attribute(
         Scenario.from_levers(dict(levers)), baseline=region, orders=64, runner=_in_background
     )
@@ -263,8 +263,9 @@ def attribution(levers: dict[str, float], region: str = DEFAULT_REGION):
 def start_attribution(levers: dict[str, float], region: str = DEFAULT_REGION) -> None:
     """Start the split of a settled scenario now, without waiting for it.
 
-    Its runs share the picture's batch, and the waterfall, asked for once the picture is
-    drawn, finds it ready.
+    Called once the picture's own runs are in hand, so that they are batched alike on
+    every server; the waterfall, asked for once the picture is drawn, waits for this
+    same computation instead of starting another.
     """
     _attribution_future(levers, region)
 

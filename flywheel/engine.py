@@ -269,9 +269,8 @@ class Engine:
             One row per saved year (integer index), one column per variable.
         """
         slot = self._checkout()
-        frame = self._run(
-            slot, params, columns, time_step, until=until
-        )  # on error the slot is dropped
+        # on error the slot is dropped
+        frame = self._run(slot, params, columns, time_step, until=until)
         self._pool.put(slot)
         return frame
 
