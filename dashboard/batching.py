@@ -11,6 +11,11 @@ arrays of length ``members``). A batch concatenates the jobs' members in queue o
 job k gets rows ``offset_k`` to ``offset_k + members_k`` back, nothing else. Every batch,
 a lone run included, starts at the batch's earliest policy start year from the kept path
 before it (``flywheel.levers.lever_gate``): a lone run takes about half of pysd's time.
+
+A batch of background work only (fans asked for ahead of a drag, waterfall splits)
+pauses at each simulated year to let a lone run that arrived meanwhile go first: the
+first move of a drag that starts before its fan is ready waits for one year's
+integration of the fan (a few milliseconds), not for all of it.
 """
 
 from __future__ import annotations
@@ -62,6 +67,8 @@ class Stats:
     members: int = 0
     largest: int = 0
     single_runs: int = 0
+    #: lone runs evaluated while a batch of background work paused for them
+    overtaken: int = 0
 
 
 class DynamicBatcher:
@@ -79,6 +86,7 @@ class DynamicBatcher:
         self.max_members = max_members
         self.stats = Stats()
         self._queue: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self._held: list[Job] = []  # taken from the queue during a pause, not yet run
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._pid = os.getpid()
@@ -123,10 +131,13 @@ class DynamicBatcher:
 
     def _serve(self) -> None:
         while True:
-            first = self._queue.get()
-            if self._queue.empty():  # alone so far: wait a moment for company
-                time.sleep(self.busy_window if self._busy else self.window)
-            jobs, size = [first], first.members
+            if self._held:  # jobs that arrived during the last batch's pauses
+                jobs, self._held = self._held, []
+            else:
+                jobs = [self._queue.get()]
+                if self._queue.empty():  # alone so far: wait a moment for company
+                    time.sleep(self.busy_window if self._busy else self.window)
+            size = sum(job.members for job in jobs)
             while size < self.max_members:
                 try:
                     job = self._queue.get_nowait()
@@ -142,16 +153,36 @@ class DynamicBatcher:
             lone = sum(job.members for job in foreground) == 1
             groups = (foreground, background) if lone and background else (jobs,)
             for group in groups:  # a lone picture first, a fan after it
-                if not group:
-                    continue
-                try:
-                    self._run(group)
-                except Exception as error:  # noqa: BLE001 - every waiting request must hear of it
-                    for job in group:
-                        if not job.future.done():
-                            job.future.set_exception(error)
+                if group:
+                    background_only = all(job.background for job in group)
+                    self._run_or_fail(group, self._let_lone_run_pass if background_only else None)
 
-    def _run(self, jobs: list[Job]) -> None:
+    def _run_or_fail(self, jobs: list[Job], pause=None) -> None:
+        try:
+            self._run(jobs, pause)
+        except Exception as error:  # noqa: BLE001 - every waiting request must hear of it
+            for job in jobs:
+                if not job.future.done():
+                    job.future.set_exception(error)
+
+    def _let_lone_run_pass(self) -> None:
+        """A pause of a background batch: a lone run that arrived meanwhile goes now.
+
+        Whatever else arrived is held for the next batch (in arrival order), where it
+        shares one evaluation as before; under load the batch is not interrupted.
+        """
+        while True:
+            try:
+                self._held.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        lone = [job for job in self._held if not job.background]
+        if len(lone) == 1 and lone[0].members == 1:
+            self._held.remove(lone[0])
+            self.stats.overtaken += 1
+            self._run_or_fail(lone)
+
+    def _run(self, jobs: list[Job], pause=None) -> None:
         variables = list(dict.fromkeys(v for job in jobs for v in job.variables))
         self.stats.batches += 1
         self.stats.jobs += len(jobs)
@@ -160,7 +191,7 @@ class DynamicBatcher:
         self.stats.largest = max(self.stats.largest, total)
         if len(jobs) == 1 and total == 1:
             self.stats.single_runs += 1
-        result = batch_engine().run(_concatenate(jobs), variables, gate=lever_gate())
+        result = batch_engine().run(_concatenate(jobs), variables, gate=lever_gate(), pause=pause)
         offset = 0
         for job in jobs:
             rows = slice(offset, offset + job.members)

@@ -276,6 +276,7 @@ class BatchEngine:
         time_step: float | None = None,
         gate: Gate | None = None,
         until: float | None = None,
+        pause=None,
     ) -> BatchResult:
         """Run every member from the initial state; return the chosen columns.
 
@@ -295,6 +296,10 @@ class BatchEngine:
         until : float, optional
             Stop at this time, before the model's final time (a fit needs no more than
             its last observation): the rows up to it are those of a whole run.
+        pause : callable, optional
+            Called with no argument at every saved time while the batch integrates: a
+            caller may run something more urgent then (another run of this engine
+            included); the batch resumes where it stood, with the same numbers.
 
         Raises
         ------
@@ -307,8 +312,10 @@ class BatchEngine:
         dt = time_step or self.engine.time_step
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             final = self.engine.final_time if until is None else min(until, self.engine.final_time)
-            resume = self._prefix(constants, members, wanted, dt, gate, final) if gate else None
-            return self._integrate(constants, members, wanted, dt, resume, final=final)
+            resume = (
+                self._prefix(constants, members, wanted, dt, gate, final, pause) if gate else None
+            )
+            return self._integrate(constants, members, wanted, dt, resume, final=final, pause=pause)
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -331,7 +338,9 @@ class BatchEngine:
                 values[variable.py_name] = float(value)
         return values, members or 1
 
-    def _prefix(self, constants, members, wanted, dt, gate: Gate, final) -> _Snapshot | None:
+    def _prefix(
+        self, constants, members, wanted, dt, gate: Gate, final, pause=None
+    ) -> _Snapshot | None:
         """The batch's run up to its earliest gate time, for each of its members."""
         initial = self.engine.initial_time
         gate_name = self.engine.variable(gate.time).py_name
@@ -366,7 +375,7 @@ class BatchEngine:
                 name: shared_or_array(distinct[missing, index]) for index, name in enumerate(names)
             }
             prefix[gate_name] = stop
-            snapshot = self._integrate(prefix, len(missing), wanted, dt, stop=stop)
+            snapshot = self._integrate(prefix, len(missing), wanted, dt, stop=stop, pause=pause)
             # what never changes in a run (constants, and what pysd computes once from
             # them) may be a gated constant itself: recorded again from the batch's run
             snapshot.invariant = tuple(
@@ -447,10 +456,14 @@ class BatchEngine:
 
     # -- integration -----------------------------------------------------------------------
 
-    def _integrate(self, constants, members, wanted, dt, resume=None, stop=None, final=None):
+    def _integrate(
+        self, constants, members, wanted, dt, resume=None, stop=None, final=None, pause=None
+    ):
         """Euler from the initial state (or from ``resume``) to the final time (or ``stop``).
 
         With ``stop``, returns the state at ``stop`` and what was recorded before it.
+        ``pause`` is called after each saved time's values are recorded (everything this
+        run needs lives in its own namespace, so whatever runs then leaves it as it was).
         """
         scope, context, parts = self._namespace(constants, dt)
         initial, saveper = self.engine.initial_time, self.engine.saveper
@@ -480,6 +493,8 @@ class BatchEngine:
                 times.append(time)
                 for column, read in readers.items():
                     recorded[column].append(read())
+                if pause is not None:
+                    pause()
             if not time + precision < final:
                 break
             rates = {name: parts[name][2]() for name in integs}

@@ -1,6 +1,7 @@
 """Dynamic batching: concurrent requests share a batch and each gets only its own rows."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -150,6 +151,74 @@ def test_a_background_job_waits_for_the_picture_that_arrived_with_it():
     np.testing.assert_allclose(results["run"].member(0)[VARIABLES].to_numpy(), expected.to_numpy())
     assert results["fan"].members == 151
     assert batcher.waiting_members == 0
+
+
+def test_a_lone_run_overtakes_a_background_batch_already_running():
+    """A drag that starts before its fan is ready: the first move's run goes at the fan's
+    next simulated year instead of after the whole fan, and both answers are right."""
+    batcher = DynamicBatcher(window=0.0)
+    fan_params = {**params_of({}), "Public digital investment": np.linspace(0, 15, 3000)}
+    finished, results = [], {}
+
+    def background():
+        results["fan"] = batcher.submit(fan_params, VARIABLES, members=3000, background=True)
+        finished.append("fan")
+
+    thread = threading.Thread(target=background)
+    thread.start()
+    while batcher.stats.batches == 0:  # the fan's batch has started
+        time.sleep(0.001)
+    results["run"] = batcher.submit(params_of({"rd_intensity": 6}), VARIABLES)
+    finished.append("run")
+    thread.join()
+    assert finished == ["run", "fan"]
+    assert batcher.stats.overtaken == 1 and batcher.stats.batches == 2
+    expected = engine().run(params_of({"rd_intensity": 6}), VARIABLES)
+    np.testing.assert_allclose(
+        results["run"].member(0)[VARIABLES].to_numpy(), expected.to_numpy(), rtol=1e-9
+    )
+    member = {
+        **params_of({}),
+        "Public digital investment": float(fan_params["Public digital investment"][1234]),
+    }
+    np.testing.assert_allclose(
+        results["fan"].member(1234)[VARIABLES].to_numpy(),
+        engine().run(member, VARIABLES).to_numpy(),
+        rtol=1e-9,
+    )
+
+
+def test_work_that_arrives_during_a_pause_waits_for_the_next_batch_together():
+    """Only a lone run overtakes: a run with its bands (or several users at once) waits
+    for the background batch and then shares one evaluation."""
+    batcher = DynamicBatcher(window=0.0)
+    fan_params = {**params_of({}), "Public digital investment": np.linspace(0, 15, 3000)}
+    draws, _ = posterior().sample(20, seed=4)
+    band_params = ensemble_params(Scenario.from_levers({}), draws)
+    done = []
+
+    def background():
+        batcher.submit(fan_params, VARIABLES, members=3000, background=True)
+        done.append("fan")
+
+    thread = threading.Thread(target=background)
+    thread.start()
+    while batcher.stats.batches == 0:
+        time.sleep(0.001)
+    bands = threading.Thread(
+        target=lambda: done.append(batcher.submit(band_params, VARIABLES, 20).members)
+    )
+    bands.start()
+    while not batcher._held:  # a pause took the bands and kept them for the next batch
+        time.sleep(0.001)
+    run = threading.Thread(
+        target=lambda: done.append(batcher.submit(params_of({}), VARIABLES).members)
+    )
+    run.start()
+    for other in (thread, bands, run):
+        other.join()
+    assert done[0] == "fan" and batcher.stats.overtaken == 0
+    assert batcher.stats.batches == 2  # the run and the bands shared the next batch
 
 
 def test_a_settled_scenarios_split_is_started_once_and_shared(monkeypatch):

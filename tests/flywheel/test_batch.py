@@ -224,3 +224,35 @@ def test_kept_stretches_are_per_set_of_other_constants_whatever_the_mix():
         np.testing.assert_allclose(
             result.member(index).to_numpy(), engine().run(values, columns).to_numpy(), rtol=1e-9
         )
+
+
+def test_a_batch_that_pauses_for_another_run_gives_the_same_numbers():
+    """A pause may run another batch of the same engine (a lone run overtaking a fan):
+    both keep their own numbers, bit for bit, and the pause comes at every saved year."""
+    batch = batch_engine()
+    columns = ["GDP", "Digital Society Adoption", "Digital Government Capability"]
+    fan = stack_members(
+        [
+            model_params(Scenario.from_levers({"public_investment": v, "rd_intensity": 3.0}))[0]
+            for v in np.linspace(0.0, 15.0, 31)
+        ]
+    )
+    lone = model_params(Scenario.from_levers({"policy_dividend": 2.5}))[0]
+    quiet = batch.run(fan, columns, gate=lever_gate())
+    alone = batch.run(lone, columns, gate=lever_gate())
+    inside = []
+
+    def pause():
+        inside.append(batch.run(lone, columns, gate=lever_gate()))
+
+    paused = batch.run(fan, columns, gate=lever_gate(), pause=pause)
+    start = float(lever_gate_start())
+    assert len(inside) == 2050 - int(start) + 1  # every saved year from the start year on
+    for column in columns:
+        np.testing.assert_array_equal(paused.values[column], quiet.values[column])
+        for result in inside:
+            np.testing.assert_array_equal(result.values[column], alone.values[column])
+
+
+def lever_gate_start():
+    return engine().defaults[lever_gate().time]
