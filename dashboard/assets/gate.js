@@ -18,6 +18,12 @@
  * the pointer drags that lever and nothing else has changed, each move redraws the
  * scenario's line from the fan in the page, with no request; the release asks the server
  * for the whole picture as before (bands, cards, address).
+ *
+ * A drag that starts before its lever's fan has arrived (a press at once) waits for the
+ * fan rather than asking for lines: drawn from the fan, the first move shows sooner than
+ * a line request's answer would (measured in benchmarks/bench_drag.py), and the line's
+ * answer no longer competes with the fan on the server and in the page. A fan that does
+ * not come within FAN_WAIT_MS (a busy server skips fans) leaves the drag to line requests.
  */
 (function () {
   'use strict';
@@ -26,6 +32,8 @@
   // redrawing delayed the next moves past it again
   const SETTLE_MS = 400;
   const LOST_MS = 4000;
+  // above a fan's usual time on an idle server (about 100-150 ms after it is asked for)
+  const FAN_WAIT_MS = 300;
 
   function sameValues(a, b) {
     return Boolean(a && b && a.length === b.length && a.every((v, i) => v === b[i]));
@@ -67,6 +75,7 @@
       const g = this.state;
       if (!g || g.busy) return null;
       if (!g.final && this.drawable(g.wanted)) return null;  // the fan draws the drag
+      if (!g.final && this.coming(g.wanted)) return null;  // it will, once it arrives
       if (sameValues(g.sent, g.wanted) && (g.sentFinal || !g.final)) return null;
       g.busy = true;
       g.n += 1;
@@ -92,6 +101,8 @@
     fan: null,  // the last fan received, kept while the region and charts stay the same
     context: null,  // {region, picks} the page shows
     asked: null,  // what the last fan request was for ("key|values")
+    pending: null,  // the fan asked for and not yet arrived: {key, values, until}
+    waiting: null,  // the timer that gives up on it
 
     levers(values) {
       const out = {};
@@ -108,6 +119,15 @@
         || Math.abs((fan.levers[id.key] ?? NaN) - values[i]) < 1e-9);
     },
 
+    /* Will a fan asked for a moment ago draw these values? (only its lever differs) */
+    coming(values) {
+      const pending = this.pending, ids = this.ids;
+      if (!pending || !ids || performance.now() > pending.until) return false;
+      if (this.fan && this.fan.key === pending.key && this.drawable(pending.values)) return false;
+      return ids.every((id, i) => id.key === pending.key
+        || Math.abs(pending.values[i] - values[i]) < 1e-9);
+    },
+
     /* Ask for a fan of lever ``key`` unless the one held (or asked for) serves. */
     prefetch(key) {
       const g = this.state;
@@ -115,6 +135,10 @@
       const signature = key + '|' + g.wanted.join(',');
       if ((this.fan && this.fan.key === key && this.drawable(g.wanted)) || this.asked === signature) return;
       this.asked = signature;
+      this.pending = {key: key, values: g.wanted.slice(), until: performance.now() + FAN_WAIT_MS};
+      clearTimeout(this.waiting);
+      // if it has not come by then, a drag waiting for it asks for its lines
+      this.waiting = setTimeout(() => this.send(), FAN_WAIT_MS + 1);
       window.dash_clientside.set_props('explore-fan-request',
         {data: {key: key, levers: this.levers(g.wanted), n: g.n}});
     },
@@ -222,10 +246,14 @@
       gate.context = {region: region, picks: picks};
       if (fromFan && fan && fan.region === region && sameValues(fan.picks, picks)) {
         gate.fan = fan;
+        const g = gate.state;
+        if (g && !g.final && gate.drawable(g.wanted)) gate.drawSoon();  // a drag waited for it
       } else if (!fromFan) {
         gate.fan = null;
         gate.asked = null;
+        gate.pending = null;
       }
+      gate.send();  // a drag that waited for a fan that does not fit asks for its lines
       return dc.no_update;
     },
 

@@ -1103,3 +1103,109 @@ def test_a_drag_of_the_lever_under_the_pointer_is_drawn_in_the_page(driver, serv
     wait_until(driver, "return window.location.search.includes('public_investment=')")
     assert driver.execute_script("return window.__flights.fans") <= 1
     assert severe_logs(driver) == []
+
+
+def _press_and_drag(driver, key, moves, pause):
+    """Pointer onto lever ``key``'s thumb and a press at once, then ``moves`` moves."""
+    thumb = lever_thumb(driver, key)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", thumb)
+    x, y, width = driver.execute_script(
+        "const r = arguments[0].getBoundingClientRect();"
+        "const t = arguments[0].closest('.lever-row').getBoundingClientRect();"
+        "return [r.x + r.width / 2, r.y + r.height / 2, t.width];",
+        thumb,
+    )
+    send = driver.execute_cdp_cmd
+    send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
+    send(
+        "Input.dispatchMouseEvent",
+        {"type": "mousePressed", "x": x, "y": y, "button": "left", "clickCount": 1},
+    )
+    for step in range(1, moves + 1):
+        send(
+            "Input.dispatchMouseEvent",
+            {
+                "type": "mouseMoved",
+                "x": x + width * 0.04 * step,
+                "y": y,
+                "button": "left",
+                "buttons": 1,
+            },
+        )
+        time.sleep(pause)
+    return thumb, (x + width * 0.04 * moves, y)
+
+
+def _count_update_requests(driver):
+    driver.execute_script(
+        """
+        const flights = window.__flights = {updates: 0};
+        const fetch0 = window.fetch;
+        window.fetch = function (url, options) {
+          const body = options && typeof options.body === 'string' ? options.body : '';
+          if (body.includes('"explore-request"') && body.includes('explore-chart-0')) flights.updates += 1;
+          return fetch0.apply(this, arguments);
+        };
+        """
+    )
+
+
+def _scenario_line_is(driver, expected):
+    wait_until(
+        driver,
+        "const y = document.querySelector('#explore-chart-0 .js-plotly-plot').data[1].y;"
+        "return y.every((v, i) => Math.abs(v - arguments[0][i]) <= 1e-6 * Math.abs(arguments[0][i]));",
+        10,
+        expected.tolist(),
+    )
+
+
+def test_a_drag_that_starts_before_its_fan_waits_for_it(driver, server_url, monkeypatch):
+    """A press at once: the fan is still on its way (held back here for 250 ms), so the
+    moves ask the server for nothing; when it arrives the line of the value shown is
+    drawn from it."""
+    from dashboard import runs
+
+    fan = runs.fan
+
+    def slow_fan(*args, **kwargs):
+        time.sleep(0.25)
+        return fan(*args, **kwargs)
+
+    monkeypatch.setattr(runs, "fan", slow_fan)
+    open_page(driver, server_url + "/?rd_intensity=3")
+    _count_update_requests(driver)
+    thumb, _ = _press_and_drag(driver, "public_investment", moves=3, pause=0.03)
+    value = float(thumb.get_attribute("aria-valuenow"))
+    assert value != 2.0
+    expected = runs.run({"rd_intensity": 3.0, "public_investment": value}).frame[
+        "Digital economy value added nominal"
+    ]
+    _scenario_line_is(driver, expected)  # drawn from the fan, once it came
+    assert driver.execute_script("return window.__flights.updates") == 0
+    assert severe_logs(driver) == []
+
+
+def test_a_drag_whose_fan_never_comes_asks_for_its_lines(driver, server_url, monkeypatch):
+    """A busy server skips fans: after a short wait the drag asks for lines as it did
+    before there were fans, and the value shown is drawn."""
+    from dash.exceptions import PreventUpdate
+
+    from dashboard import runs
+
+    def no_fan(*args, **kwargs):
+        raise PreventUpdate
+
+    monkeypatch.setattr(runs, "fan", no_fan)
+    open_page(driver, server_url + "/?rd_intensity=4")
+    _count_update_requests(driver)
+    thumb, _ = _press_and_drag(driver, "public_investment", moves=3, pause=0.03)
+    value = float(thumb.get_attribute("aria-valuenow"))
+    expected = runs.run({"rd_intensity": 4.0, "public_investment": value}).frame[
+        "Digital economy value added nominal"
+    ]
+    _scenario_line_is(driver, expected)
+    # the pointer is still down: these are line requests, not the release's picture
+    assert driver.execute_script("return window.__flights.updates") >= 1
+    assert driver.execute_script("return window.flywheelGate.fan") is None
+    assert severe_logs(driver) == []
