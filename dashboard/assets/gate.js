@@ -23,7 +23,7 @@
  * fan rather than asking for lines: drawn from the fan, the first move shows sooner than
  * a line request's answer would (measured in benchmarks/bench_drag.py), and the line's
  * answer no longer competes with the fan on the server and in the page. A fan that does
- * not come within FAN_WAIT_MS (a busy server skips fans) leaves the drag to line requests.
+ * not come within fanWaitMs (a busy server skips fans) leaves the drag to line requests.
  */
 (function () {
   'use strict';
@@ -32,8 +32,6 @@
   // redrawing delayed the next moves past it again
   const SETTLE_MS = 400;
   const LOST_MS = 4000;
-  // above a fan's usual time on an idle server (about 100-150 ms after it is asked for)
-  const FAN_WAIT_MS = 300;
 
   function sameValues(a, b) {
     return Boolean(a && b && a.length === b.length && a.every((v, i) => v === b[i]));
@@ -102,6 +100,9 @@
     context: null,  // {region, picks} the page shows
     asked: null,  // what the last fan request was for ("key|values")
     pending: null,  // the fan asked for and not yet arrived: {key, values, until}
+    // how long a drag waits for it: above a fan's usual time on an idle server (about
+    // 100-150 ms after it is asked for)
+    fanWaitMs: 300,
     waiting: null,  // the timer that gives up on it
 
     levers(values) {
@@ -135,10 +136,11 @@
       const signature = key + '|' + g.wanted.join(',');
       if ((this.fan && this.fan.key === key && this.drawable(g.wanted)) || this.asked === signature) return;
       this.asked = signature;
-      this.pending = {key: key, values: g.wanted.slice(), until: performance.now() + FAN_WAIT_MS};
+      const wait = this.fanWaitMs;
+      this.pending = {key: key, values: g.wanted.slice(), until: performance.now() + wait};
       clearTimeout(this.waiting);
       // if it has not come by then, a drag waiting for it asks for its lines
-      this.waiting = setTimeout(() => this.send(), FAN_WAIT_MS + 1);
+      this.waiting = setTimeout(() => this.send(), wait + 1);
       window.dash_clientside.set_props('explore-fan-request',
         {data: {key: key, levers: this.levers(g.wanted), n: g.n}});
     },
