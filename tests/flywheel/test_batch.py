@@ -256,3 +256,69 @@ def test_a_batch_that_pauses_for_another_run_gives_the_same_numbers():
 
 def lever_gate_start():
     return engine().defaults[lever_gate().time]
+
+
+def _lever_members():
+    return stack_members(
+        [
+            model_params(
+                Scenario.from_levers(
+                    {
+                        "public_investment": v,
+                        "policy_start_year": 2026,
+                        "link_society_to_economy": 0.5,
+                    }
+                )
+            )[0]
+            for v in (0.0, 4.0, 15.0)
+        ]
+    )
+
+
+def test_functions_of_time_alone_are_evaluated_ahead_with_the_same_numbers():
+    """The policy phase, levers in force, population, prices and shocks depend on time
+    and constants only: they are evaluated for many steps at once, and the run is the
+    same as evaluating them step by step."""
+    from flywheel.batch import BatchEngine
+
+    ahead = BatchEngine(engine())
+    assert {"policy_phase", "population", "price_level", "shock_output_loss"} <= set(
+        ahead._time_only
+    )
+    # anything with a stock upstream is evaluated step by step
+    assert not {"gdp", "net_adoption", "digital_society_adoption", "before_policy_start_"} & set(
+        ahead._time_only
+    )
+    stepwise = BatchEngine(engine())
+    stepwise._time_only = ()
+    columns = ["GDP", "Population", "Policy phase", "Digital Society Adoption", "Price level"]
+    for params in (_lever_members(), model_params(Scenario.from_levers({"rd_intensity": 4}))[0]):
+        a = ahead.run(params, columns, gate=lever_gate())
+        b = stepwise.run(params, columns, gate=lever_gate())
+        for column in columns:
+            np.testing.assert_allclose(a.values[column], b.values[column], rtol=1e-12, atol=0)
+
+
+def test_a_function_of_time_that_refuses_arrays_is_evaluated_step_by_step():
+    """A function of time that cannot take a row of times (it raises) is left to the
+    steps; the others are still evaluated ahead, and the numbers do not change."""
+    from flywheel.batch import BatchEngine
+
+    batch = BatchEngine(engine())
+    reference = BatchEngine(engine()).run(_lever_members(), ["GDP", "Policy phase"])
+    refused = batch._globals["_refusals"] = []  # seen by the function in its namespace
+
+    def policy_phase():  # rebound into the run's namespace like the model's own
+        if np.ndim(time()) > 0:  # noqa: F821 - the run's own time()
+            _refusals.append(1)  # noqa: F821 - from the namespace
+            raise TypeError("one time at a time")
+        return _stepwise_policy_phase()  # noqa: F821 - the model's own, in the namespace
+
+    batch._functions["_stepwise_policy_phase"] = batch._functions["policy_phase"]
+    batch._functions["policy_phase"] = policy_phase
+    result = batch.run(_lever_members(), ["GDP", "Policy phase"])
+    assert refused  # it was asked, and refused
+    for column in ("GDP", "Policy phase"):
+        np.testing.assert_allclose(
+            result.values[column], reference.values[column], rtol=1e-12, atol=0
+        )
