@@ -45,7 +45,7 @@ BUSY_WINDOW_SECONDS = 0.05
 MAX_MEMBERS = 20_000
 
 
-@dataclass
+@dataclass(eq=False)  # a job is itself: never compared by its (array) constants
 class Job:
     """Constants for ``members`` members, the variables wanted, and where the answer goes."""
 
@@ -178,7 +178,7 @@ class DynamicBatcher:
                 break
         lone = [job for job in self._held if not job.background]
         if len(lone) == 1 and lone[0].members == 1:
-            self._held.remove(lone[0])
+            self._held = [job for job in self._held if job is not lone[0]]
             self.stats.overtaken += 1
             self._run_or_fail(lone)
 

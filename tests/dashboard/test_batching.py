@@ -155,37 +155,46 @@ def test_a_background_job_waits_for_the_picture_that_arrived_with_it():
 
 def test_a_lone_run_overtakes_a_background_batch_already_running():
     """A drag that starts before its fan is ready: the first move's run goes at the fan's
-    next simulated year instead of after the whole fan, and both answers are right."""
+    next simulated year instead of after the whole fan, and every answer is right, with
+    another user's fan held for the next batch before it."""
     batcher = DynamicBatcher(window=0.0)
     fan_params = {**params_of({}), "Public digital investment": np.linspace(0, 15, 3000)}
+    other_fan = {**params_of({}), "Enterprise R and D intensity": np.linspace(0.5, 8, 151)}
     finished, results = [], {}
 
-    def background():
-        results["fan"] = batcher.submit(fan_params, VARIABLES, members=3000, background=True)
-        finished.append("fan")
+    def background(name, params, members):
+        results[name] = batcher.submit(params, VARIABLES, members=members, background=True)
+        finished.append(name)
 
-    thread = threading.Thread(target=background)
-    thread.start()
+    first = threading.Thread(target=background, args=("fan", fan_params, 3000))
+    first.start()
     while batcher.stats.batches == 0:  # the fan's batch has started
+        time.sleep(0.001)
+    second = threading.Thread(target=background, args=("other fan", other_fan, 151))
+    second.start()
+    while not batcher._held:  # a pause took the other fan and keeps it for later
         time.sleep(0.001)
     results["run"] = batcher.submit(params_of({"rd_intensity": 6}), VARIABLES)
     finished.append("run")
-    thread.join()
-    assert finished == ["run", "fan"]
-    assert batcher.stats.overtaken == 1 and batcher.stats.batches == 2
+    first.join()
+    second.join()
+    assert finished == ["run", "fan", "other fan"]
+    assert batcher.stats.overtaken == 1 and batcher.stats.batches == 3
     expected = engine().run(params_of({"rd_intensity": 6}), VARIABLES)
     np.testing.assert_allclose(
         results["run"].member(0)[VARIABLES].to_numpy(), expected.to_numpy(), rtol=1e-9
     )
-    member = {
-        **params_of({}),
-        "Public digital investment": float(fan_params["Public digital investment"][1234]),
-    }
-    np.testing.assert_allclose(
-        results["fan"].member(1234)[VARIABLES].to_numpy(),
-        engine().run(member, VARIABLES).to_numpy(),
-        rtol=1e-9,
+    checks = (
+        ("fan", 1234, "Public digital investment", fan_params),
+        ("other fan", 77, "Enterprise R and D intensity", other_fan),
     )
+    for name, index, constant, params in checks:
+        member = {**params_of({}), constant: float(params[constant][index])}
+        np.testing.assert_allclose(
+            results[name].member(index)[VARIABLES].to_numpy(),
+            engine().run(member, VARIABLES).to_numpy(),
+            rtol=1e-9,
+        )
 
 
 def test_work_that_arrives_during_a_pause_waits_for_the_next_batch_together():
