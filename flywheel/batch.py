@@ -627,9 +627,13 @@ class _Ahead:
 
     #: Largest table of values kept at once (bytes): the stretch shrinks as members grow.
     BUDGET = 16 * 1024 * 1024
+    #: Above this many members a step's arrays are long enough that evaluating them step
+    #: by step costs no more (measured: 151 members 12 % faster ahead, 1,000 the same,
+    #: 10,000 members 29 % slower, the two-dimensional tables costing more than they save).
+    MEMBERS = 1000
 
     def __init__(self, engine, constants, members, dt, start, stop, final, precision):
-        self.names = engine._time_only
+        self.names = engine._time_only if members <= self.MEMBERS else ()
         times = [start]  # the run's own step times, by the same additions as its loop
         while (stop is None or times[-1] + precision < stop) and times[-1] + precision < final:
             times.append(times[-1] + dt)
@@ -642,6 +646,7 @@ class _Ahead:
             for name, value in constants.items()
         }
         self.first, self.rows = 0, []
+        self.scope = self.context = None
 
     def values(self, step: int) -> dict:
         if not self.names or step >= len(self.times):
@@ -652,7 +657,10 @@ class _Ahead:
 
     def _evaluate(self, first: int) -> None:
         times = self.times[first : first + self.stretch]
-        scope, context, _parts = self.engine._namespace(self.constants, self.dt)
+        if self.scope is None:  # one namespace for the run: what depends on time is
+            self.scope, self.context, _parts = self.engine._namespace(self.constants, self.dt)
+        scope, context = self.scope, self.context
+        context.step.clear()  # ... remembered per stretch, the rest for the whole run
         context.time = np.asarray(times)[None, :]
         columns = {}
         for name in self.names:
