@@ -268,6 +268,9 @@ class CalibrationResult:
     meta: dict = field(default_factory=dict)
     #: Observations against constants, and the Jacobian's rank and condition number.
     identifiability: dict = field(default_factory=dict)
+    #: For each estimate that ended on a bound of its range: what the fit looks like with
+    #: the constant held at its prior instead (see :func:`explain_bounds`).
+    bound_checks: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """Everything but the run itself, JSON-ready (NaN written as null)."""
@@ -302,6 +305,7 @@ class CalibrationResult:
                 "std_errors": self.std_errors,
                 "correlations": self.correlations,
                 "warnings": self.warnings,
+                "bound_checks": self.bound_checks,
                 "statistics": self.statistics,
                 "observations": {
                     s.name: {
@@ -553,6 +557,7 @@ def calibrate(
     fixed: dict[str, float] | None = None,
     tolerance: float = DEFAULT_TOLERANCE,
     speculate: bool = False,
+    check_bounds: bool = False,
 ) -> CalibrationResult:
     """Fit ``params`` to ``series``.
 
@@ -576,6 +581,9 @@ def calibrate(
         run: a step the fit accepts needs no second run (a region's fit is 20-40 % faster).
         Off, each trial point is one pysd run, as for China's reference fit: the two agree
         to the fit's tolerance, not bit for bit.
+    check_bounds : bool
+        For each estimate that ends on a bound of its range and has a prior, fit again
+        with it held at the prior and report what that costs (:func:`explain_bounds`).
 
     Before the fit, each series must have enough observations spread over enough years
     (:func:`data_spread`) and the observations must outnumber the constants. After it,
@@ -653,7 +661,114 @@ def calibrate(
         ] + result.warnings
         result.identifiability["held"] = sorted(held)
     result.identifiability["series"] = spread
+    if check_bounds and result.success:
+        result.bound_checks = explain_bounds(result, series, params, fixed or {}, run)
+        notes = {check["name"]: check["verdict"] for check in result.bound_checks}
+        result.warnings = [
+            next(
+                (
+                    f"'{name}' ended at a bound of its range (no standard error). {notes[name]}"
+                    for name in notes
+                    if warning.startswith(f"'{name}' ")
+                ),
+                warning,
+            )
+            if "ended at a bound" in warning
+            else warning
+            for warning in result.warnings
+        ]
     return result
+
+
+#: A rise of the data's misfit (a sum of squared standardised residuals) above which the
+#: data reject holding a constant at its prior: the 95 % point of chi-square with 1 degree
+#: of freedom, as in a likelihood-ratio test of one constraint.
+MISFIT_RISE = 3.84
+
+
+def explain_bounds(
+    result: CalibrationResult, series: list[Series], params: list[Param], fixed: dict, run: dict
+) -> list[dict]:
+    """Why each estimate on a bound is there: the fit again with it held at its prior.
+
+    For every fitted constant that ended on a bound of its range and has a prior from
+    evidence, the others are fitted again (from the first fit's estimates) with that
+    constant at its prior. Compared is the data's misfit (the sum of squared standardised
+    residuals, the priors' terms left out) and each series' R² and MAPE: a rise above
+    ``MISFIT_RISE`` says the data, not the range, put the estimate on its bound.
+    """
+    checks = []
+    for p in params:
+        value = result.params.get(p.name)
+        if value is None or p.name in result.held or not p.has_prior:
+            continue
+        side = (
+            "lower"
+            if value - p.low <= 1e-3 * (p.high - p.low)
+            else "upper"
+            if p.high - value <= 1e-3 * (p.high - p.low)
+            else None
+        )
+        if side is None:
+            continue
+        others = [replace(q, initial=result.params[q.name]) for q in params if q.name != p.name]
+        others = [q for q in others if q.name not in result.held]
+        held = {**fixed, **{k: v["value"] for k, v in result.held.items()}, p.name: p.prior}
+        again = _fit_once(series, others, fixed=held, **{**run, "progress": False})
+        misfit = _data_misfit(result, params)
+        misfit_at_prior = _data_misfit(again, params, {p.name: p.prior}) if again.success else None
+        rise = None if misfit_at_prior is None else misfit_at_prior - misfit
+        if rise is None:
+            verdict = f"Held at its prior ({p.prior:g}) the fit did not converge."
+        elif rise > MISFIT_RISE:
+            verdict = (
+                f"Held at its prior ({p.prior:g}) the data's misfit rises by {rise:.1f} "
+                f"(from {misfit:.1f} to {misfit_at_prior:.1f}; above {MISFIT_RISE} the data "
+                "reject the prior): the data, not the range, put it on its bound."
+            )
+        else:
+            verdict = (
+                f"Held at its prior ({p.prior:g}) the data's misfit rises by only {rise:.1f} "
+                f"(at most {MISFIT_RISE} is within the data's noise): the bound is not evidence, "
+                "and holding it at its prior would fit as well."
+            )
+        checks.append(
+            {
+                "name": p.name,
+                "bound": side,
+                "estimate": value,
+                "prior": p.prior,
+                "misfit": misfit,
+                "misfit_at_prior": misfit_at_prior,
+                "rise": rise,
+                "verdict": verdict,
+                "series": {
+                    name: {
+                        "R2": stats["fit"]["R2"],
+                        "MAPE": stats["fit"]["MAPE"],
+                        "R2_at_prior": again.statistics[name]["fit"]["R2"]
+                        if again.success
+                        else None,
+                        "MAPE_at_prior": again.statistics[name]["fit"]["MAPE"]
+                        if again.success
+                        else None,
+                    }
+                    for name, stats in result.statistics.items()
+                },
+            }
+        )
+    return checks
+
+
+def _data_misfit(result: CalibrationResult, params: list[Param], extra=None) -> float:
+    """The fit's objective without the priors' terms (the data's own misfit)."""
+    values = {**result.params, **(extra or {})}
+    priors = sum(
+        ((values[p.name] - p.prior) / p.prior_sd) ** 2
+        for p in params
+        if p.has_prior and p.name in values and p.name not in result.held
+    )
+    return float(result.objective - priors)
 
 
 def _sd_text(sd: float) -> str:

@@ -83,7 +83,29 @@ def text_report(result: CalibrationResult) -> str:
         lines.append(f"  {name:40s} {value:10.4g} +- {error:>8s}   [{low:g}, {high:g}]")
     if result.warnings:
         lines += ["", "Warnings"] + [f"  - {warning}" for warning in result.warnings]
+    lines += bound_table(result)
     return "\n".join(lines)
+
+
+def bound_table(result: CalibrationResult) -> list[str]:
+    """Each estimate on a bound against the fit with it held at its prior, series by series."""
+    lines = []
+    for check in result.bound_checks:
+        if check["misfit_at_prior"] is None:
+            continue
+        lines += [
+            "",
+            f"'{check['name']}' at its {check['bound']} bound ({check['estimate']:.4g}) "
+            f"or held at its prior ({check['prior']:.4g}): data misfit "
+            f"{check['misfit']:.1f} or {check['misfit_at_prior']:.1f}",
+            f"  {'series':24s} {'R2':>7s} {'at prior':>9s} {'MAPE%':>7s} {'at prior':>9s}",
+        ]
+        for name, row in check["series"].items():
+            lines.append(
+                f"  {name:24s} {_fmt(row['R2']):>7s} {_fmt(row['R2_at_prior']):>9s} "
+                f"{_fmt(row['MAPE']):>7s} {_fmt(row['MAPE_at_prior']):>9s}"
+            )
+    return lines
 
 
 def forecast_table(result: CalibrationResult) -> list[str]:

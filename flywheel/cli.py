@@ -393,6 +393,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         fixed=fixed,
         tolerance=REGION_TOLERANCE if setup is not None else DEFAULT_TOLERANCE,
         speculate=setup is not None,  # China's reference fit: one pysd run per trial point
+        check_bounds=True,  # an estimate on a bound says why it is there
     )
     result.meta = meta
     print(text_report(result))

@@ -313,3 +313,46 @@ def test_the_objective_runs_to_the_last_observation_and_no_further():
     np.testing.assert_allclose(objective(objective.normalise(values)), expected, rtol=1e-12)
     x = objective.normalise(values)
     np.testing.assert_allclose(objective.batch(x[None, :])[0], expected, rtol=1e-9)
+
+
+def _capped_rate(prior, prior_sd):
+    """The building rate with a range that stops short of its true value (0.12)."""
+    return Param(
+        "Government building rate", 0.02, 0.11, 0.09, "test", prior=prior, prior_sd=prior_sd
+    )
+
+
+def test_an_estimate_the_data_push_onto_a_bound_says_so():
+    """The data want 0.12, the range stops at 0.11: held at its prior (0.05) instead, the
+    data's misfit rises far beyond noise, and the report says the data put it there."""
+    data = synthetic_series()
+    params = [_capped_rate(0.05, 0.05), PARAMS[1]]
+    result = calibrate(data, params, baseline="model", check_bounds=True)
+    assert result.params["Government building rate"] == pytest.approx(0.11, abs=1e-4)
+    (check,) = result.bound_checks
+    assert check["name"] == "Government building rate" and check["bound"] == "upper"
+    assert check["rise"] > 3.84 and "the data, not the range" in check["verdict"]
+    assert any("the data, not the range" in w for w in result.warnings)
+    assert check["series"]["egdi"]["R2_at_prior"] < check["series"]["egdi"]["R2"]
+    # the misfit is the data's own: the squared standardised residuals, priors left out
+    objective = Objective(data, params, baseline="model")
+    residuals = objective(objective.normalise(result.params))
+    assert check["misfit"] == pytest.approx(float(np.sum(residuals[: len(residuals) - 1] ** 2)))
+
+
+def test_an_estimate_on_a_bound_next_to_its_prior_is_not_called_evidence():
+    """Its prior sits just inside the bound: holding it there costs the data nothing
+    worth the name, and the report says the bound is not evidence."""
+    data = synthetic_series()
+    result = calibrate(
+        data, [_capped_rate(0.1099, 0.05), PARAMS[1]], baseline="model", check_bounds=True
+    )
+    (check,) = result.bound_checks
+    assert 0 <= check["rise"] < 3.84
+    assert "the bound is not evidence" in check["verdict"]
+
+
+def test_bounds_are_checked_only_when_asked():
+    result = calibrate(synthetic_series(), [_capped_rate(0.05, 0.05), PARAMS[1]], baseline="model")
+    assert result.bound_checks == []
+    assert any("ended at a bound" in w for w in result.warnings)
