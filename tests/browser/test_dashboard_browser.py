@@ -1042,56 +1042,27 @@ def test_a_drag_of_the_lever_under_the_pointer_is_drawn_in_the_page(driver, serv
         };
         """
     )
-    thumb = lever_thumb(driver, "public_investment")
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", thumb)
-    x, y, width = driver.execute_script(
-        "const r = arguments[0].getBoundingClientRect();"
-        "const t = arguments[0].closest('.lever-row').getBoundingClientRect();"
-        "return [r.x + r.width / 2, r.y + r.height / 2, t.width];",
-        thumb,
-    )
-    send = driver.execute_cdp_cmd
-    send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
-    wait_until(
+    thumb, (x_end, y) = _press_and_drag(
         driver,
-        "const f = window.flywheelGate.fan; return f && f.key === 'public_investment'"
+        "public_investment",
+        moves=4,
+        pause=0.08,
+        hover_until="const f = window.flywheelGate.fan; return f && f.key === 'public_investment'"
         " && f.levers.rd_intensity === 5",
     )
-    send(
-        "Input.dispatchMouseEvent",
-        {"type": "mousePressed", "x": x, "y": y, "button": "left", "clickCount": 1},
-    )
-    for step in range(1, 5):
-        send(
-            "Input.dispatchMouseEvent",
-            {
-                "type": "mouseMoved",
-                "x": x + width * 0.04 * step,
-                "y": y,
-                "button": "left",
-                "buttons": 1,
-            },
-        )
-        time.sleep(0.08)
     value = float(thumb.get_attribute("aria-valuenow"))
     assert value != 2.0
     expected = runs.run({"rd_intensity": 5.0, "public_investment": value}).frame[
         "Digital economy value added nominal"
     ]
-    wait_until(
-        driver,
-        "const y = document.querySelector('#explore-chart-0 .js-plotly-plot').data[1].y;"
-        "return y.every((v, i) => Math.abs(v - arguments[0][i]) <= 1e-6 * Math.abs(arguments[0][i]));",
-        10,
-        expected.tolist(),
-    )
+    _scenario_line_is(driver, expected)
     assert driver.execute_script("return window.__flights.updates") == 0  # all drawn in the page
     assert f'"public_investment":{value:g}' in driver.find_element(
         By.ID, "explore-drawn"
     ).get_attribute("textContent").replace(" ", "")
-    send(
+    driver.execute_cdp_cmd(
         "Input.dispatchMouseEvent",
-        {"type": "mouseReleased", "x": x + width * 0.16, "y": y, "button": "left", "clickCount": 1},
+        {"type": "mouseReleased", "x": x_end, "y": y, "button": "left", "clickCount": 1},
     )
     # the release asks for the whole picture: bands back around the final scenario
     wait_until(driver, "return window.__flights.updates === 1")
@@ -1105,8 +1076,9 @@ def test_a_drag_of_the_lever_under_the_pointer_is_drawn_in_the_page(driver, serv
     assert severe_logs(driver) == []
 
 
-def _press_and_drag(driver, key, moves, pause):
-    """Pointer onto lever ``key``'s thumb and a press at once, then ``moves`` moves."""
+def _press_and_drag(driver, key, moves, pause, hover_until=None):
+    """Pointer onto lever ``key``'s thumb, a press (at once, or when the JavaScript
+    ``hover_until`` is true), then ``moves`` moves; the thumb and where the pointer is."""
     thumb = lever_thumb(driver, key)
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", thumb)
     x, y, width = driver.execute_script(
@@ -1117,6 +1089,8 @@ def _press_and_drag(driver, key, moves, pause):
     )
     send = driver.execute_cdp_cmd
     send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
+    if hover_until:
+        wait_until(driver, hover_until)
     send(
         "Input.dispatchMouseEvent",
         {"type": "mousePressed", "x": x, "y": y, "button": "left", "clickCount": 1},
