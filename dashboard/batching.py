@@ -129,19 +129,26 @@ class DynamicBatcher:
                 self._worker = threading.Thread(target=self._serve, daemon=True, name="batcher")
                 self._worker.start()
 
+    def _next_waiting(self) -> Job | None:
+        """The oldest job waiting: one held during a pause, else one queued; or None."""
+        if self._held:
+            return self._held.pop(0)
+        try:
+            return self._queue.get_nowait()
+        except queue.Empty:
+            return None
+
     def _serve(self) -> None:
         while True:
-            if self._held:  # jobs that arrived during the last batch's pauses
-                jobs, self._held = self._held, []
-            else:
-                jobs = [self._queue.get()]
+            first = self._next_waiting()  # held or queued jobs have waited already
+            if first is None:
+                first = self._queue.get()
                 if self._queue.empty():  # alone so far: wait a moment for company
                     time.sleep(self.busy_window if self._busy else self.window)
-            size = sum(job.members for job in jobs)
+            jobs, size = [first], first.members
             while size < self.max_members:
-                try:
-                    job = self._queue.get_nowait()
-                except queue.Empty:
+                job = self._next_waiting()
+                if job is None:
                     break
                 jobs.append(job)
                 size += job.members

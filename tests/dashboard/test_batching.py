@@ -230,6 +230,38 @@ def test_work_that_arrives_during_a_pause_waits_for_the_next_batch_together():
     assert batcher.stats.batches == 2  # the run and the bands shared the next batch
 
 
+def test_jobs_held_during_a_pause_keep_to_the_largest_batch():
+    """Jobs held for the next batch are taken as queued ones are: up to ``max_members``."""
+    batcher = DynamicBatcher(window=0.0, max_members=100)
+    fan_params = {**params_of({}), "Public digital investment": np.linspace(0, 15, 3000)}
+    small_fan = {**params_of({}), "Public digital investment": np.linspace(0, 15, 151)}
+    threads = [
+        threading.Thread(
+            target=batcher.submit, args=(fan_params, VARIABLES, 3000), kwargs={"background": True}
+        )
+    ]
+    threads[0].start()
+    while batcher.stats.batches == 0:
+        time.sleep(0.001)
+    for _ in range(2):
+        threads.append(
+            threading.Thread(
+                target=batcher.submit,
+                args=(small_fan, VARIABLES, 151),
+                kwargs={"background": True},
+            )
+        )
+        threads[-1].start()
+    deadline, held = time.monotonic() + 10, 0
+    while held < 2 and time.monotonic() < deadline:  # taken by pauses of the big batch
+        held = max(held, len(batcher._held))
+        time.sleep(0.001)
+    assert held == 2  # both waited for the next batch together
+    for thread in threads:
+        thread.join()
+    assert batcher.stats.batches == 3 and batcher.stats.largest == 3000
+
+
 def test_a_settled_scenarios_split_is_started_once_and_shared(monkeypatch):
     """The picture starts the waterfall's split; the waterfall's own request waits for that
     same computation instead of starting another, and a failure is not kept."""
