@@ -635,12 +635,16 @@ class _Ahead:
     def __init__(self, engine, constants, members, dt, start, stop, final, precision):
         self.names = engine._time_only if members <= self.MEMBERS else ()
         times = [start]  # the run's own step times, by the same additions as its loop
-        while (stop is None or times[-1] + precision < stop) and times[-1] + precision < final:
+        while (
+            self.names
+            and (stop is None or times[-1] + precision < stop)
+            and times[-1] + precision < final
+        ):
             times.append(times[-1] + dt)
         self.times = times
         width = max(1, members) * max(1, len(self.names)) * 8
         self.stretch = max(1, min(len(times), self.BUDGET // width))
-        self.engine, self.dt, self.members = engine, dt, members
+        self.engine, self.dt = engine, dt
         self.constants = {
             name: value[:, None] if isinstance(value, np.ndarray) else value
             for name, value in constants.items()
