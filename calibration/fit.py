@@ -337,11 +337,15 @@ def _identifiability(observations: int, params: list[Param], jacobian) -> dict:
     return found
 
 
+#: An estimate closer to a bound than this share of its range ended on the bound.
+AT_BOUND = 1e-3
+
+
 def _uncertainty(objective: Objective, jacobian: np.ndarray, residuals: np.ndarray, x: np.ndarray):
     """Standard errors and correlations from the Jacobian (parameters at a bound excluded)."""
     names = [p.name for p in objective.params]
     warnings = []
-    at_bound = (x < 1e-3) | (x > 1 - 1e-3)
+    at_bound = (x < AT_BOUND) | (x > 1 - AT_BOUND)
     for name in np.array(names)[at_bound]:
         warnings.append(
             f"'{name}' ended at a bound of its range: the range may be too narrow "
@@ -663,20 +667,14 @@ def calibrate(
     result.identifiability["series"] = spread
     if check_bounds and result.success:
         result.bound_checks = explain_bounds(result, series, params, fixed or {}, run)
-        notes = {check["name"]: check["verdict"] for check in result.bound_checks}
-        result.warnings = [
-            next(
-                (
-                    f"'{name}' ended at a bound of its range (no standard error). {notes[name]}"
-                    for name in notes
-                    if warning.startswith(f"'{name}' ")
-                ),
-                warning,
-            )
-            if "ended at a bound" in warning
-            else warning
-            for warning in result.warnings
-        ]
+        for check in result.bound_checks:  # the bound's warning says why it is there
+            said = f"'{check['name']}' ended at a bound"
+            result.warnings = [
+                f"{said} of its range (no standard error). {check['verdict']}"
+                if warning.startswith(said)
+                else warning
+                for warning in result.warnings
+            ]
     return result
 
 
@@ -698,25 +696,23 @@ def explain_bounds(
     ``MISFIT_RISE`` says the data, not the range, put the estimate on its bound.
     """
     checks = []
+    misfit = _data_misfit(result, params)
     for p in params:
         value = result.params.get(p.name)
         if value is None or p.name in result.held or not p.has_prior:
             continue
-        side = (
-            "lower"
-            if value - p.low <= 1e-3 * (p.high - p.low)
-            else "upper"
-            if p.high - value <= 1e-3 * (p.high - p.low)
-            else None
-        )
+        margin = AT_BOUND * (p.high - p.low)
+        side = "lower" if value - p.low <= margin else "upper" if p.high - value <= margin else None
         if side is None:
             continue
-        others = [replace(q, initial=result.params[q.name]) for q in params if q.name != p.name]
-        others = [q for q in others if q.name not in result.held]
+        others = [
+            replace(q, initial=result.params[q.name])
+            for q in params
+            if q.name != p.name and q.name not in result.held
+        ]
         held = {**fixed, **{k: v["value"] for k, v in result.held.items()}, p.name: p.prior}
         again = _fit_once(series, others, fixed=held, **{**run, "progress": False})
-        misfit = _data_misfit(result, params)
-        misfit_at_prior = _data_misfit(again, params, {p.name: p.prior}) if again.success else None
+        misfit_at_prior = _data_misfit(again, params) if again.success else None
         rise = None if misfit_at_prior is None else misfit_at_prior - misfit
         if rise is None:
             verdict = f"Held at its prior ({p.prior:g}) the fit did not converge."
@@ -760,13 +756,12 @@ def explain_bounds(
     return checks
 
 
-def _data_misfit(result: CalibrationResult, params: list[Param], extra=None) -> float:
-    """The fit's objective without the priors' terms (the data's own misfit)."""
-    values = {**result.params, **(extra or {})}
+def _data_misfit(result: CalibrationResult, params: list[Param]) -> float:
+    """The fit's objective without the priors' terms of the constants it fitted."""
     priors = sum(
-        ((values[p.name] - p.prior) / p.prior_sd) ** 2
+        ((result.params[p.name] - p.prior) / p.prior_sd) ** 2
         for p in params
-        if p.has_prior and p.name in values and p.name not in result.held
+        if p.has_prior and p.name in result.params and p.name not in result.held
     )
     return float(result.objective - priors)
 
