@@ -111,22 +111,25 @@
       return out;
     },
 
+    /* Do two sets of slider values differ in lever ``key`` alone? */
+    sameBut(key, a, b) {
+      return this.ids.every((id, i) => id.key === key || Math.abs(a[i] - b[i]) < 1e-9);
+    },
+
     /* Can the fan draw these slider values? (only its lever differs from the fan's) */
     drawable(values) {
       const fan = this.fan, ids = this.ids, context = this.context;
       if (!fan || !ids || !context || fan.region !== context.region) return false;
       if (!sameValues(fan.picks, context.picks)) return false;
-      return ids.every((id, i) => id.key === fan.key
-        || Math.abs((fan.levers[id.key] ?? NaN) - values[i]) < 1e-9);
+      return this.sameBut(fan.key, ids.map((id) => fan.levers[id.key] ?? NaN), values);
     },
 
     /* Will a fan asked for a moment ago draw these values? (only its lever differs) */
     coming(values) {
-      const pending = this.pending, ids = this.ids;
-      if (!pending || !ids || performance.now() > pending.until) return false;
+      const pending = this.pending;
+      if (!pending || !this.ids || performance.now() > pending.until) return false;
       if (this.fan && this.fan.key === pending.key && this.drawable(pending.values)) return false;
-      return ids.every((id, i) => id.key === pending.key
-        || Math.abs(pending.values[i] - values[i]) < 1e-9);
+      return this.sameBut(pending.key, pending.values, values);
     },
 
     /* Ask for a fan of lever ``key`` unless the one held (or asked for) serves. */
