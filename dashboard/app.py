@@ -289,9 +289,13 @@ class ProductionServer(BaseApplication):
         self.cfg.set("control_socket_disable", True)
 
     def load(self):
-        """The WSGI application: Flask under Dash, debug off."""
+        """The WSGI application: Flask under Dash, debug off, its first picture ready.
+
+        Gunicorn calls this in each worker before the worker takes requests.
+        """
         app = create_app()
         app.server.debug = False
+        importlib.import_module("dashboard.pages.explore").warm()
         return app.server
 
 
@@ -339,4 +343,6 @@ def serve(host: str = "127.0.0.1", port: int = 8050, production: bool = False) -
     if production:
         ProductionServer(host, port).run()
     else:
-        create_app().run(host=host, port=port, debug=False, threaded=True)
+        app = create_app()
+        importlib.import_module("dashboard.pages.explore").warm()
+        app.run(host=host, port=port, debug=False, threaded=True)

@@ -937,3 +937,20 @@ def test_answers_are_encoded_by_orjson_with_the_standard_encoders_content(monkey
         monkeypatch.setattr(plotly_json.config, "default_engine", "orjson")
         assert json.loads(fast) == json.loads(standard)
         json.loads(fast, parse_constant=lambda token: pytest.fail(f"{token} is not JSON"))
+
+
+def test_a_warmed_worker_draws_the_first_picture_from_what_it_computed_at_start():
+    """A production worker warms Explore as it starts: a participant's first picture (the
+    baseline, its bands, the cost curves) then needs no model run at all."""
+    from dashboard.app import ProductionServer
+    from dashboard.batching import batcher
+
+    for cached in (runs._run, runs._bands, runs.cost_curves):
+        cached.cache_clear()
+    ProductionServer("127.0.0.1", 0).load()  # what gunicorn calls in each worker
+    assert runs._bands.cache_info().currsize == 1 and runs.cost_curves.cache_info().currsize == 1
+    batches, misses = batcher().stats.batches, runs._run.cache_info().misses
+    figures_ = update_as("explore-request", {"values": DEFAULTS})
+    assert batcher().stats.batches == batches and runs._run.cache_info().misses == misses
+    names = [trace.get("name") for trace in figures_[0]["data"]]
+    assert any("5-95" in str(name) for name in names)  # the bands came from the warm-up
