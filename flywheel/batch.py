@@ -263,6 +263,7 @@ class BatchEngine:
         self._dynamic = [element.py_name for element in model._dynamicstateful_elements]
         self._subscripts = dict(getattr(module, "_subscript_dict", {}))
         self._time_only = self._functions_of_time(model.dependencies)
+        self._timed_samples = self._samples_timed_by_constants()
         self._rows: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._layouts: dict[tuple, _Layout] = {}
         self._prefix_lock = threading.Lock()
@@ -371,6 +372,23 @@ class BatchEngine:
                 and name not in subscripted
                 and not moves_with_stocks(name)
             )
+        )
+
+    def _samples_timed_by_constants(self) -> frozenset[str]:
+        """SAMPLE IF TRUE elements whose condition reads time and constants alone.
+
+        Such a condition has the same value whether it is asked before or after the
+        step's stocks move, so where no member samples, the update can skip pysd's
+        recomputation of the step (the model's samples all stop at the policy start:
+        every step after it, which is every step of a batch resumed at its gate).
+        """
+        fixed = {name for name, kind in self._cache_type.items() if kind == "run"}
+        steady = set(self._time_only) | fixed | set(_CONTROL) | {"time"}
+        return frozenset(
+            name
+            for name, element in self._statefuls.items()
+            if type(element).__name__ == "SampleIfTrue"
+            and set(raw_function(element.condition).__code__.co_names) <= steady
         )
 
     def _prefix(
@@ -555,17 +573,24 @@ class BatchEngine:
         clears it for the next step).
         """
         step = context.step
-        kept = {name: value for name, value in step.items() if name in self._cached}
+        kept = None
         for name in self._dynamic:
             kind, _, first, second = parts[name]
             if kind == "Integ":
                 context.states[name] = context.states[name] + rates[name] * dt
                 continue
+            state = context.states[name]
+            if name in self._timed_samples and not _anyone(first()):
+                # no member samples, and the condition is what a recomputation would
+                # give: the state is held, by pysd's own arithmetic
+                context.states[name] = state * 0 + state
+                continue
+            if kept is None:  # the step's values before any SAMPLE IF TRUE moved them
+                kept = {key: value for key, value in step.items() if key in self._cached}
             # SAMPLE IF TRUE: pysd's cached functions answer from the step's cache, the
             # others are recomputed from the stocks updated so far
             step.clear()
             step.update(kept)
-            state = context.states[name]
             sampled = vector_if(first(), second, lambda state=state: state)
             context.states[name] = state * 0 + sampled
             if len(step) > len(kept):
@@ -702,6 +727,13 @@ class _Memo(dict):
     def __missing__(self, name):
         value = self[name] = self.functions[name]()
         return value
+
+
+def _anyone(condition) -> bool:
+    """Whether a condition (a number, or member arrays) holds for any member."""
+    if isinstance(condition, (np.ndarray, xr.DataArray)):
+        return bool(condition.any())
+    return bool(condition)
 
 
 def _table(series: list, members: int) -> np.ndarray:

@@ -299,6 +299,45 @@ def test_functions_of_time_alone_are_evaluated_ahead_with_the_same_numbers():
             np.testing.assert_allclose(a.values[column], b.values[column], rtol=1e-12, atol=0)
 
 
+def test_a_sample_no_member_takes_holds_its_state_with_the_same_numbers():
+    """The model's SAMPLE IF TRUE elements follow a stock until the policy start, on a
+    condition of time and constants alone: a step where no member samples holds the state
+    without recomputing the step, and the numbers are those of the full update, bit for
+    bit, whether members start their policies together or in different years."""
+    from flywheel.batch import BatchEngine
+
+    quick = BatchEngine(engine())
+    assert {
+        "_sampleiftrue_fiscal_revenue_at_policy_start",
+        "_sampleiftrue_digital_society_at_policy_start",
+    } <= quick._timed_samples
+    full = BatchEngine(engine())
+    full._timed_samples = frozenset()
+    columns = ["GDP", "Fiscal revenue at policy start", "Digital society at policy start"]
+    staggered = stack_members(
+        [
+            model_params(Scenario.from_levers({"public_investment": 6.0, "policy_start_year": y}))[
+                0
+            ]
+            for y in (2025, 2030, 2040)
+        ]
+    )
+    one = model_params(Scenario.from_levers({"rd_intensity": 4}))[0]
+    for params in (staggered, one, _lever_members()):
+        for gate in (None, lever_gate()):
+            a = quick.run(params, columns, gate=gate)
+            b = full.run(params, columns, gate=gate)
+            for column in columns:
+                np.testing.assert_array_equal(a.values[column], b.values[column])
+    # the held samples are the stocks' values at each member's own start year
+    held = quick.run(staggered, ["Digital Society Adoption", "Digital society at policy start"])
+    times = list(held.times)
+    for member, year in enumerate((2025, 2030, 2040)):
+        start = held.values["Digital Society Adoption"][member, times.index(year)]
+        after = held.values["Digital society at policy start"][member, times.index(2045)]
+        assert after == pytest.approx(start, rel=0.02)
+
+
 def test_a_function_of_time_that_refuses_arrays_is_evaluated_step_by_step():
     """A function of time that cannot take a row of times (it raises) is left to the
     steps; the others are still evaluated ahead, and the numbers do not change."""
