@@ -10,6 +10,7 @@ import errno
 import importlib
 import os
 import socket
+import sys
 from functools import lru_cache
 from urllib.parse import parse_qsl
 
@@ -265,6 +266,19 @@ def create_app() -> dash.Dash:
     return app
 
 
+def warm() -> None:
+    """Compute Explore's first picture now (see ``explore.warm``), if it can be computed.
+
+    Warming only saves the first participants a wait: should it fail (a region's files
+    damaged, say), the server still starts, says so in one line, and the first request
+    reports the problem as it would have without the warm-up.
+    """
+    try:
+        importlib.import_module("dashboard.pages.explore").warm()
+    except Exception as error:  # noqa: BLE001 - an optimisation must not stop the server
+        print(f"flywheel: the first picture was not computed ahead ({error})", file=sys.stderr)
+
+
 class ProductionServer(BaseApplication):
     """Gunicorn serving the dashboard: one worker process per core, ``THREADS`` threads each."""
 
@@ -295,7 +309,7 @@ class ProductionServer(BaseApplication):
         """
         app = create_app()
         app.server.debug = False
-        importlib.import_module("dashboard.pages.explore").warm()
+        warm()
         return app.server
 
 
@@ -344,5 +358,5 @@ def serve(host: str = "127.0.0.1", port: int = 8050, production: bool = False) -
         ProductionServer(host, port).run()
     else:
         app = create_app()
-        importlib.import_module("dashboard.pages.explore").warm()
+        warm()
         app.run(host=host, port=port, debug=False, threaded=True)

@@ -954,3 +954,17 @@ def test_a_warmed_worker_draws_the_first_picture_from_what_it_computed_at_start(
     assert batcher().stats.batches == batches and runs._run.cache_info().misses == misses
     names = [trace.get("name") for trace in figures_[0]["data"]]
     assert any("5-95" in str(name) for name in names)  # the bands came from the warm-up
+
+
+def test_a_worker_whose_warm_up_fails_still_starts_and_says_so(monkeypatch, capsys):
+    from dashboard.app import ProductionServer
+
+    def broken(region="china"):
+        raise OSError("models/calibrated/china.json: unreadable")
+
+    monkeypatch.setattr(explore, "warm", broken)
+    server = ProductionServer("127.0.0.1", 0).load()
+    assert server is not None and server.debug is False
+    said = capsys.readouterr().err
+    assert "first picture was not computed ahead" in said and "china.json" in said
+    assert "Traceback" not in said
