@@ -12,6 +12,12 @@ job k gets rows ``offset_k`` to ``offset_k + members_k`` back, nothing else. Eve
 a lone run included, starts at the batch's earliest policy start year from the kept path
 before it (``flywheel.levers.lever_gate``): a lone run takes about half of pysd's time.
 
+Runs that belong to one answer (a settled picture's run, its bands and its waterfall's
+split) are asked for from several threads; a :class:`Gathering` queues them as one item,
+so they share a batch whatever the threads' timing, and the answer is the same bytes on
+every server (a member's last digit depends on its company: a lone run is computed with
+numbers, a batch with arrays, and a batch starts at its earliest policy start year).
+
 A batch of background work only (fans asked for ahead of a drag, waterfall splits)
 pauses at each simulated year to let a lone run that arrived meanwhile go first: the
 first move of a drag that starts before its fan is ready waits for one year's
@@ -26,6 +32,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,6 +50,13 @@ WINDOW_SECONDS = 0.003
 BUSY_WINDOW_SECONDS = 0.05
 #: Largest number of members evaluated at once (memory: about 5 kB per member and output).
 MAX_MEMBERS = 20_000
+#: Longest a gathering's arrived runs wait for its other parts. Parts arrive within about
+#: a millisecond of each other (their constants take 0.2-0.9 ms to prepare); the bound
+#: only matters when the helper threads are all taken, and then the parts that arrived go
+#: on without the late one, which follows as a job of its own.
+GATHER_SECONDS = 0.05
+
+_membership = threading.local()  # the gathering this thread's next run belongs to
 
 
 @dataclass(eq=False)  # a job is itself: never compared by its (array) constants
@@ -58,6 +72,69 @@ class Job:
     background: bool = False
 
 
+class Gathering:
+    """Runs asked for from several threads that go to the batcher's queue as one item.
+
+    Created for ``parts`` parts; each part runs inside :meth:`member` (or through
+    :meth:`call`), and the first run it asks for joins the gathering instead of the
+    queue. A part that asks for none (its answer was memoised) counts as arrived when it
+    leaves. Once every part has arrived, the runs are queued together, in part order.
+    """
+
+    def __init__(self, batcher: DynamicBatcher, parts: int):
+        self._batcher = batcher
+        self._missing = parts
+        self._jobs: dict[int, Job] = {}
+        self._lock = threading.Lock()
+        self._sent = threading.Event()
+        self._parts = parts
+
+    @contextmanager
+    def member(self, part: int):
+        """Within this block, this thread's first run is part ``part`` of the gathering."""
+        if not 0 <= part < self._parts:
+            raise ValueError(f"part {part} of a gathering of {self._parts}")
+        _membership.current = (self, part)
+        try:
+            yield
+        finally:
+            if getattr(_membership, "current", None) is not None:
+                _membership.current = None
+                self._arrive(part, None)  # asked for no run
+
+    def call(self, part: int, function, *args):
+        """``function(*args)`` as part ``part`` (for a helper thread)."""
+        with self.member(part):
+            return function(*args)
+
+    def _arrive(self, part: int, job: Job | None) -> bool:
+        """Count a part in; False if the gathering has gone (the job goes on its own)."""
+        with self._lock:
+            if self._sent.is_set():
+                return False
+            if job is not None:
+                self._jobs[part] = job
+            self._missing -= 1
+            if self._missing > 0:
+                return True
+            self._send()
+            return True
+
+    def _send(self) -> None:  # holding the lock
+        self._sent.set()
+        jobs = [self._jobs[part] for part in sorted(self._jobs)]
+        if jobs:
+            self._batcher._queue.put(jobs)
+
+    def _wait(self) -> None:
+        """Wait for the other parts, at most :data:`GATHER_SECONDS`, then go without them."""
+        if not self._sent.wait(GATHER_SECONDS):
+            with self._lock:
+                if not self._sent.is_set():
+                    self._batcher.stats.gatherings_cut += 1
+                    self._send()
+
+
 @dataclass
 class Stats:
     """What the batcher has done in this process (for benchmarks and tests)."""
@@ -69,6 +146,8 @@ class Stats:
     single_runs: int = 0
     #: lone runs evaluated while a batch of background work paused for them
     overtaken: int = 0
+    #: gatherings queued without a part that came later than GATHER_SECONDS
+    gatherings_cut: int = 0
 
 
 class DynamicBatcher:
@@ -85,7 +164,8 @@ class DynamicBatcher:
         self._busy = False
         self.max_members = max_members
         self.stats = Stats()
-        self._queue: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        # items are lists of jobs: one job, or a gathering's jobs that go together
+        self._queue: queue.SimpleQueue[list[Job]] = queue.SimpleQueue()
         self._held: list[Job] = []  # taken from the queue during a pause, not yet run
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
@@ -108,14 +188,24 @@ class DynamicBatcher:
         """Queue one job and wait for its rows (a ``BatchResult`` of ``members`` members).
 
         A ``background`` job that arrives with a lone one-member run is evaluated after
-        it, on its own; with more company it joins the batch (cheaper under load).
+        it, on its own; with more company it joins the batch (cheaper under load). Inside
+        a :meth:`Gathering.member` block, the job is that part of the gathering.
         """
         job = Job(params, members, tuple(variables), background=background)
         self._ensure_worker()
         with self._lock:
             self._waiting += members
         try:
-            self._queue.put(job)
+            membership = getattr(_membership, "current", None)
+            if membership is not None and membership[0]._batcher is self:
+                _membership.current = None  # the part's first run only
+                gathering, part = membership
+                if gathering._arrive(part, job):
+                    gathering._wait()
+                else:
+                    self._queue.put([job])
+            else:
+                self._queue.put([job])
             return job.future.result(timeout=timeout)
         finally:
             with self._lock:
@@ -129,10 +219,14 @@ class DynamicBatcher:
                 self._worker = threading.Thread(target=self._serve, daemon=True, name="batcher")
                 self._worker.start()
 
-    def _next_waiting(self) -> Job | None:
-        """The oldest job waiting: one held during a pause, else one queued; or None."""
+    def gather(self, parts: int) -> Gathering:
+        """A gathering of ``parts`` runs asked for from different threads (one batch)."""
+        return Gathering(self, parts)
+
+    def _next_waiting(self) -> list[Job] | None:
+        """The oldest jobs waiting: one held during a pause, else a queued item; or None."""
         if self._held:
-            return self._held.pop(0)
+            return [self._held.pop(0)]
         try:
             return self._queue.get_nowait()
         except queue.Empty:
@@ -145,13 +239,14 @@ class DynamicBatcher:
                 first = self._queue.get()
                 if self._queue.empty():  # alone so far: wait a moment for company
                     time.sleep(self.busy_window if self._busy else self.window)
-            jobs, size = [first], first.members
+            jobs = list(first)
+            size = sum(job.members for job in jobs)
             while size < self.max_members:
-                job = self._next_waiting()
-                if job is None:
+                item = self._next_waiting()
+                if item is None:
                     break
-                jobs.append(job)
-                size += job.members
+                jobs.extend(item)
+                size += sum(job.members for job in item)
             self._busy = len(jobs) > 1
             foreground = [job for job in jobs if not job.background]
             background = [job for job in jobs if job.background]
@@ -180,7 +275,7 @@ class DynamicBatcher:
         """
         while True:
             try:
-                self._held.append(self._queue.get_nowait())
+                self._held.extend(self._queue.get_nowait())
             except queue.Empty:
                 break
         lone = [job for job in self._held if not job.background]

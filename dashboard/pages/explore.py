@@ -753,14 +753,16 @@ def update(request, compare, cost_year, show_bands, region, *rest):
     bands_on = isinstance(show_bands, list) and "on" in show_bands
     # a whole picture always has its bands (later partial updates count on their traces);
     # a partial one while a drag goes on has none
-    if bands_on and (final or not patch):
-        result, scenario_bands = runs.run_with_bands(changed, variables, region)
+    with_bands = bands_on and (final or not patch)
+    # the run, its bands and a settled scenario's waterfall split share one batch
+    result, scenario_bands = runs.picture_runs(
+        changed, variables, region, with_bands, settled=final and bool(changed)
+    )
+    if with_bands:
         bands = {
             N_("Baseline"): runs.bands({}, variables, region),
             N_("This scenario"): scenario_bands,
         }
-    else:
-        result = runs.run(changed, region, variables)
     base = runs.baseline(region, variables)
     compares = [
         (name, runs.run(state.changed_levers(levers_), region, variables))
@@ -794,11 +796,6 @@ def update(request, compare, cost_year, show_bands, region, *rest):
         else 2035
     )
     costs = runs.cost_curves(region)
-    if final and changed:
-        # the waterfall the page asks for once this picture is drawn; started after all
-        # of the picture's runs, so that they are batched alike on every server (an
-        # answer is the same bytes wherever it is computed)
-        runs.start_attribution(changed, region)
     return (
         *charts,
         figures.cost_figure(result, year, costs),
@@ -806,7 +803,7 @@ def update(request, compare, cost_year, show_bands, region, *rest):
         state.to_query(levers, region, picks, i18n.current()),
         " ".join(messages),
         # the scenario settled (not a drag's passing value): saving, downloading and the
-        # lever waterfall, which starts after this answer and so never slows the picture
+        # lever waterfall, whose split started with the picture's runs
         levers if final else dash.no_update,
         levers,
         json.dumps(levers, sort_keys=True),

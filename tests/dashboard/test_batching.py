@@ -297,3 +297,138 @@ def test_a_settled_scenarios_split_is_started_once_and_shared(monkeypatch):
         runs.attribution(odd)
     monkeypatch.setattr(flywheel.attribution, "attribute", real)
     assert not runs.attribution(odd).shares.empty  # computed again, not the failure
+
+
+def test_a_gathering_goes_as_one_batch_whatever_the_threads_timing():
+    """A picture's run, its bands and its waterfall split are asked for from three threads;
+    with a window of no time at all they still share one batch, and each gets its rows."""
+    batcher = DynamicBatcher(window=0.0)
+    gathering = batcher.gather(3)
+    draws, _ = posterior().sample(8, seed=2)
+    band_params = ensemble_params(Scenario.from_levers({"rd_intensity": 5}), draws)
+    split = {**params_of({}), "Public digital investment": np.array([2.0, 6.0])}
+    results = {}
+
+    def part(number, delay, params, members, background=False):
+        with gathering.member(number):
+            time.sleep(delay)  # far longer than the batcher's window
+            results[number] = batcher.submit(params, VARIABLES, members, background=background)
+
+    threads = [
+        threading.Thread(target=part, args=(2, 0.03, split, 2, True)),
+        threading.Thread(target=part, args=(0, 0.0, params_of({"rd_intensity": 5}), 1)),
+        threading.Thread(target=part, args=(1, 0.015, band_params, 8)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert batcher.stats.batches == 1 and batcher.stats.largest == 11
+    assert batcher.stats.gatherings_cut == 0
+    expected = engine().run(params_of({"rd_intensity": 5}), VARIABLES)
+    np.testing.assert_allclose(
+        results[0].member(0)[VARIABLES].to_numpy(), expected.to_numpy(), rtol=1e-9
+    )
+    alone = DynamicBatcher(window=0.0).submit(band_params, VARIABLES, members=8)
+    for variable in VARIABLES:
+        np.testing.assert_allclose(results[1].values[variable], alone.values[variable], rtol=1e-9)
+    assert results[2].members == 2
+    high = engine().run({**params_of({}), "Public digital investment": 6.0}, VARIABLES)
+    np.testing.assert_allclose(
+        results[2].member(1)[VARIABLES].to_numpy(), high.to_numpy(), rtol=1e-9
+    )
+
+
+def test_a_part_that_asks_for_no_run_lets_the_gathering_go_at_once():
+    """A memoised part (or one that failed) counts as arrived when it leaves its block."""
+    batcher = DynamicBatcher(window=0.0)
+    gathering = batcher.gather(2)
+    with gathering.member(1):
+        pass  # its answer was remembered
+    started = time.perf_counter()
+    with gathering.member(0):
+        batcher.submit(params_of({"policy_dividend": 1.5}), VARIABLES)
+    assert batcher.stats.batches == 1 and batcher.stats.gatherings_cut == 0
+    with pytest.raises(RuntimeError), batcher.gather(2).member(0):
+        raise RuntimeError("no run asked for")
+    assert time.perf_counter() - started < 5
+
+
+def test_a_late_part_does_not_hold_the_others_beyond_the_bound(monkeypatch):
+    """With every helper thread taken, a part may come late: the runs that arrived go
+    after GATHER_SECONDS, and the late one follows on its own; nobody waits for ever."""
+    import dashboard.batching as batching
+
+    monkeypatch.setattr(batching, "GATHER_SECONDS", 0.05)
+    batcher = DynamicBatcher(window=0.0)
+    gathering = batcher.gather(2)
+    done = {}
+
+    def late():
+        time.sleep(0.4)
+        with gathering.member(1):
+            done["late"] = batcher.submit(params_of({"rd_intensity": 2}), VARIABLES)
+
+    thread = threading.Thread(target=late)
+    thread.start()
+    started = time.perf_counter()
+    with gathering.member(0):
+        batcher.submit(params_of({"rd_intensity": 3}), VARIABLES)
+    waited = time.perf_counter() - started
+    thread.join()
+    assert waited < 0.4 and batcher.stats.gatherings_cut == 1
+    assert batcher.stats.batches == 2 and "late" in done
+
+
+def test_a_settled_pictures_waterfall_split_shares_its_batch():
+    """The release of a drag: the picture's run, its 200 band members and the split of
+    its two levers go as one batch, and the waterfall's request finds the split done."""
+    from dashboard import runs
+    from dashboard.batching import batcher
+
+    levers = {"public_investment": 6.1, "enterprise_investment": 3.3}
+    variables = ("GDP per capita",)
+    runs.bands({}, variables)  # the baseline's bands, as a warmed worker has them
+    before = batcher().stats.batches, batcher().stats.members
+    result, bands = runs.picture_runs(levers, variables, with_bands=True, settled=True)
+    assert batcher().stats.batches == before[0] + 1
+    assert batcher().stats.members == before[1] + 1 + runs.BAND_MEMBERS + 4
+    split = runs._attribution_future(levers, "china")
+    split.result(timeout=10)  # the helper turns the rows into shares
+    assert batcher().stats.batches == before[0] + 1  # nothing more was run for it
+    column = ("GDP per capita", 2050)
+    change = (
+        result.frame.loc[2050, "GDP per capita"] - runs.baseline().frame.loc[2050, "GDP per capita"]
+    )
+    assert split.result().shares[column].sum() == pytest.approx(change, rel=1e-9)
+    assert set(bands) == {"GDP per capita"}
+
+
+def test_a_split_of_many_levers_does_not_slow_the_picture(monkeypatch):
+    """Seven levers moved: the split's 128 runs go after the picture's, not in its batch."""
+    from dashboard import runs
+    from dashboard.batching import DynamicBatcher, batcher
+
+    batches = []
+    real = DynamicBatcher._run
+
+    def recorded(self, jobs, pause=None):
+        batches.append(sorted(job.members for job in jobs))
+        return real(self, jobs, pause)
+
+    monkeypatch.setattr(DynamicBatcher, "_run", recorded)
+    levers = {
+        "public_investment": 6.3,
+        "enterprise_investment": 3.1,
+        "rd_intensity": 4.2,
+        "policy_dividend": 1.4,
+        "demonstration_projects": 60.0,
+        "digital_inclusion": 0.4,
+        "phase_in_time": 5.0,
+    }
+    assert 2 ** len(levers) > runs.SPLIT_WITH_PICTURE
+    runs.picture_runs(levers, ("GDP per capita",), settled=True)
+    assert batches == [[1]]  # the picture's run alone
+    runs._attribution_future(levers, "china").result(timeout=60)
+    assert batches == [[1], [128]]
+    assert batcher().waiting_members == 0

@@ -132,7 +132,7 @@ def test_gunicorn_refuses_big_chunked_and_deep_bodies(two_servers):
 
 def test_two_servers_give_byte_identical_model_answers(two_servers):
     """Stateless workers behind a load balancer: the same slider move, the same bytes."""
-    from benchmarks.workshop_requests import update_body
+    from benchmarks.workshop_requests import attribution_body, update_body
     from flywheel import load_levers
 
     _, ports, _ = two_servers
@@ -152,6 +152,21 @@ def test_two_servers_give_byte_identical_model_answers(two_servers):
     assert [a.status_code for a in answers] == [200, 200]
     assert answers[0].content == answers[1].content
     assert b"5-95 % range" in answers[0].content
+    # the lever waterfall the page asks for next: its split ran in the picture's batch
+    # on both servers, so it is the same bytes too
+    waterfalls = [
+        requests.post(
+            f"http://127.0.0.1:{port}/_dash-update-component",
+            data=json.dumps(attribution_body(dependencies, levers)),
+            headers={"Content-Type": "application/json"},
+            timeout=60,
+        )
+        for port in ports
+    ]
+    assert [w.status_code for w in waterfalls] == [200, 200]
+    assert waterfalls[0].content == waterfalls[1].content
+    assert b'"type":"waterfall"' in waterfalls[0].content
+    assert b"Public digital investment" in waterfalls[0].content
 
 
 def test_stopping_one_server_leaves_the_other_running(two_servers):
