@@ -2,13 +2,20 @@
 
 Simulates ``make load``'s participants (the lever's fan when the pointer comes onto a
 slider, the drag drawn in the page for 0.3-0.8 s, the whole picture with its 200 band
-members at the release, the waterfall's 16 Shapley runs started with the picture's answer,
-1-3 s of thought) against dynamic batchers: each batcher, when free, takes every job
-waiting for it and evaluates them as one batch lasting ``fixed + per_member x members``
-seconds, times ``slowdown`` for what the request threads and the load generator take from
-the same two cores. It prints requests per second and the median and 95th percentile of
-the latency of every request, for one queue per worker process (as served today: each
-participant's connection stays with one worker) and for one queue served by both.
+members and the waterfall's 16 Shapley runs in one batch at the release, the waterfall
+asked for once the picture has arrived, 1-3 s of thought) against dynamic batchers: each
+batcher, when free, takes every job waiting for it and evaluates them as one batch
+lasting ``fixed + per_member x members`` seconds, times ``slowdown`` for what the request
+threads and the load generator take from the same two cores. It prints requests per
+second and the median and 95th percentile of the latency of every request, for one
+queue per worker process (as served today: each participant's connection stays with one
+worker) and for one queue served by both.
+
+``--continuous`` adds batchers that never make a job wait for the batch before it
+(iteration-level batching, as language-model servers schedule): a batcher integrates
+every job in flight step by step, each job from its own policy start to 2050 (400 steps
+of 1/16 year), and a job that arrives joins at the next simulated year (16 steps); each
+step costs the batch's fixed cost / 400 plus the cost of the members in flight.
 
 The default costs are a line through two measured batches from the policy start (medians
 in one process): a 151-member fan, 60 ms, and 400 band members, 89 ms, that is 42 ms plus
@@ -21,6 +28,7 @@ latencies are lower than the load test's; it is for comparing designs, not for p
 the p95. Not a test.
 
     python benchmarks/queue_model.py [--participants 50] [--fixed 0.042] [--per-member 0.000118]
+                                     [--continuous]
 """
 
 from __future__ import annotations
@@ -34,14 +42,24 @@ FAN_MEMBERS = 151
 PICTURE_MEMBERS = 201  # the scenario's run and its 200 band members
 WATERFALL_MEMBERS = 16  # every subset of the four dragged levers
 OVERHEAD = 0.012  # seconds of request handling around a job (encoding, HTTP)
+STEPS = 400  # Euler steps of 1/16 year from the policy start (2025) to 2050
+JOIN_STEPS = 16  # continuous batching: a job joins the steps in flight at the next year
 
 
 class Workshop:
     """Participants and batchers on one simulated clock."""
 
-    def __init__(self, costs: tuple[float, float, float], pooled: bool, seed: int):
+    def __init__(
+        self,
+        costs: tuple[float, float, float],
+        pooled: bool,
+        seed: int,
+        continuous: bool = False,
+    ):
         self.fixed, self.per_member, self.slowdown = costs
         self.pooled = pooled
+        self.continuous = continuous
+        self.flight: list[list[list]] = [[], []]  # continuous: [members, steps left, done]
         self.rng = random.Random(seed)
         self.events: list = []
         self.order = 0
@@ -58,7 +76,38 @@ class Workshop:
 
     def submit(self, now: float, worker: int, members: int, done) -> None:
         self.queue_of(worker).append((members, done))
-        self.start_batches(now)
+        if self.continuous:
+            self.start_steps(now)
+        else:
+            self.start_batches(now)
+
+    def start_steps(self, now: float) -> None:
+        for batcher in (0, 1):
+            if not self.busy[batcher] and self.queue_of(batcher):
+                self.busy[batcher] = True
+                self.year(now, batcher)
+
+    def year(self, now: float, batcher: int) -> None:
+        """Continuous batching: take in the jobs waiting, then integrate one year."""
+        flight, waiting = self.flight[batcher], self.queue_of(batcher)
+        flight.extend([size, STEPS, done] for size, done in waiting)
+        waiting.clear()
+        if not flight:
+            self.busy[batcher] = False
+            return
+        members = sum(job[0] for job in flight)
+        took = JOIN_STEPS * (self.fixed + self.per_member * members) / STEPS * self.slowdown
+
+        def boundary(when):
+            for job in flight:
+                job[1] -= JOIN_STEPS
+            finished = [job for job in flight if job[1] <= 0]
+            flight[:] = [job for job in flight if job[1] > 0]
+            for _size, _left, done in finished:
+                done(when)
+            self.year(when, batcher)
+
+        self.at(now + took, boundary)
 
     def start_batches(self, now: float) -> None:
         for batcher in (0, 1):
@@ -96,26 +145,11 @@ class Workshop:
 
             def picture_ready(when):
                 self.latencies.append(when + OVERHEAD - asked)
-                split = {"ready": None, "asked": None}
+                # the split came with the picture: the waterfall is answered at once
+                self.latencies.append(OVERHEAD)
+                self.at(when + 2 * OVERHEAD + self.rng.uniform(1.0, 3.0), drag)
 
-                def split_ready(ready_at):
-                    split["ready"] = ready_at
-                    if split["asked"] is not None:
-                        answered(max(ready_at, split["asked"]))
-
-                def waterfall_asked(asked_at):
-                    split["asked"] = asked_at
-                    if split["ready"] is not None:
-                        answered(asked_at)
-
-                def answered(at):
-                    self.latencies.append(at + OVERHEAD - split["asked"])
-                    self.at(at + OVERHEAD + self.rng.uniform(1.0, 3.0), drag)
-
-                self.submit(when, worker, WATERFALL_MEMBERS, split_ready)
-                self.at(when + OVERHEAD, waterfall_asked)
-
-            self.submit(now, worker, PICTURE_MEMBERS, picture_ready)
+            self.submit(now, worker, PICTURE_MEMBERS + WATERFALL_MEMBERS, picture_ready)
 
         self.at(self.rng.uniform(0.0, 2.0), drag)
 
@@ -140,15 +174,21 @@ def main(argv=None) -> int:
     parser.add_argument("--per-member", type=float, default=0.000118, help="s per member")
     parser.add_argument("--slowdown", type=float, default=1.3)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--continuous", action="store_true", help="also jobs joining the batch in flight"
+    )
     args = parser.parse_args(argv)
     for label, fixed, per_member in (
         ("as measured", args.fixed, args.per_member),
         ("fixed cost halved", args.fixed / 2, args.per_member),
         ("cost per member halved", args.fixed, args.per_member / 2),
     ):
-        for pooled in (False, True):
+        designs = [(False, False), (True, False)]
+        if args.continuous:
+            designs.append((False, True))
+        for pooled, continuous in designs:
             rows = [
-                Workshop((fixed, per_member, args.slowdown), pooled, seed).run(
+                Workshop((fixed, per_member, args.slowdown), pooled, seed, continuous).run(
                     args.participants, args.seconds
                 )
                 for seed in range(args.seeds)
@@ -157,6 +197,8 @@ def main(argv=None) -> int:
             median = statistics.median(row[1] for row in rows) * 1000
             p95 = statistics.median(row[2] for row in rows) * 1000
             queues = "one queue for both workers" if pooled else "one queue per worker"
+            if continuous:
+                queues = "continuous, one per worker"
             print(
                 f"{label:24s} {queues:27s} {rate:5.1f} requests/s, "
                 f"median {median:4.0f} ms, p95 {p95:4.0f} ms"

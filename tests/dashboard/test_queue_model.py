@@ -29,3 +29,26 @@ def test_a_shared_queue_never_leaves_a_batcher_idle_while_work_waits():
     separate = Workshop(costs, pooled=False, seed=3).run(50, 300)
     shared = Workshop(costs, pooled=True, seed=3).run(50, 300)
     assert shared[1] < separate[1] and shared[2] < separate[2]
+
+
+def test_continuous_batching_alone_takes_one_batch_and_under_load_waits_for_none():
+    """Jobs joining the steps in flight: a participant alone waits exactly one batch's
+    time for each answer; with a room, nobody waits for a whole batch before their own,
+    so the p95 is below that of batches taken one after another."""
+    from benchmarks.queue_model import FAN_MEMBERS, PICTURE_MEMBERS, WATERFALL_MEMBERS
+
+    fixed, per_member, slowdown = 0.042, 0.000118, 1.3
+    alone = Workshop((fixed, per_member, slowdown), pooled=False, seed=4, continuous=True)
+    alone.run(1, 60)
+    expected = {
+        round((fixed + per_member * FAN_MEMBERS) * slowdown + OVERHEAD, 9),
+        round(
+            (fixed + per_member * (PICTURE_MEMBERS + WATERFALL_MEMBERS)) * slowdown + OVERHEAD, 9
+        ),
+        round(OVERHEAD, 9),  # the waterfall: its split came with the picture
+    }
+    assert {round(latency, 9) for latency in alone.latencies} == expected
+    costs = (fixed, per_member, slowdown)
+    batches = Workshop(costs, pooled=False, seed=5).run(50, 300)
+    continuous = Workshop(costs, pooled=False, seed=5, continuous=True).run(50, 300)
+    assert continuous[2] < batches[2]
