@@ -210,8 +210,8 @@ _HELPERS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="bands")
 
 #: A settled scenario's waterfall split (2^k runs for k levers moved) joins its picture's
 #: batch when it has at most this many runs, up to six levers: it then costs the picture
-#: well under a millisecond (about 0.05 ms a member), and the waterfall, asked for once
-#: the picture is drawn, is ready. A larger split is started after the picture's runs.
+#: at most about 3 ms (about 0.05 ms a member), and the waterfall, asked for once the
+#: picture is drawn, is ready. A larger split is started after the picture's runs.
 SPLIT_WITH_PICTURE = 64
 
 
