@@ -387,22 +387,22 @@ def test_a_late_part_does_not_hold_the_others_beyond_the_bound(monkeypatch):
     )
 
 
-def test_a_settled_pictures_waterfall_split_shares_its_batch():
+def test_a_settled_pictures_waterfall_split_shares_its_batch(monkeypatch):
     """The release of a drag: the picture's run, its 200 band members and the split of
     its two levers go as one batch, and the waterfall's request finds the split done."""
     from dashboard import runs
-    from dashboard.batching import batcher
 
     levers = {"public_investment": 6.1, "enterprise_investment": 3.3}
     variables = ("GDP per capita",)
     runs.bands({}, variables)  # the baseline's bands, as a warmed worker has them
-    before = batcher().stats.batches, batcher().stats.members
+    own = DynamicBatcher()  # this test's batches only, whatever earlier tests left running
+    monkeypatch.setattr(runs, "batcher", lambda: own)
     result, bands = runs.picture_runs(levers, variables, with_bands=True, settled=True)
-    assert batcher().stats.batches == before[0] + 1
-    assert batcher().stats.members == before[1] + 1 + runs.BAND_MEMBERS + 4
+    assert own.stats.batches == 1
+    assert own.stats.members == 1 + runs.BAND_MEMBERS + 4
     split = runs._attribution_future(levers, "china")
     split.result(timeout=10)  # the helper turns the rows into shares
-    assert batcher().stats.batches == before[0] + 1  # nothing more was run for it
+    assert own.stats.batches == 1  # nothing more was run for it
     column = ("GDP per capita", 2050)
     change = (
         result.frame.loc[2050, "GDP per capita"] - runs.baseline().frame.loc[2050, "GDP per capita"]
@@ -414,16 +414,17 @@ def test_a_settled_pictures_waterfall_split_shares_its_batch():
 def test_a_split_of_many_levers_does_not_slow_the_picture(monkeypatch):
     """Seven levers moved: the split's 128 runs go after the picture's, not in its batch."""
     from dashboard import runs
-    from dashboard.batching import DynamicBatcher, batcher
 
+    own = DynamicBatcher()  # this test's batches only, whatever earlier tests left running
+    monkeypatch.setattr(runs, "batcher", lambda: own)
     batches = []
-    real = DynamicBatcher._run
+    real = own._run
 
-    def recorded(self, jobs, pause=None):
+    def recorded(jobs, pause=None):
         batches.append(sorted(job.members for job in jobs))
-        return real(self, jobs, pause)
+        return real(jobs, pause)
 
-    monkeypatch.setattr(DynamicBatcher, "_run", recorded)
+    monkeypatch.setattr(own, "_run", recorded)
     levers = {
         "public_investment": 6.3,
         "enterprise_investment": 3.1,
@@ -438,4 +439,4 @@ def test_a_split_of_many_levers_does_not_slow_the_picture(monkeypatch):
     assert batches == [[1]]  # the picture's run alone
     runs._attribution_future(levers, "china").result(timeout=60)
     assert batches == [[1], [128]]
-    assert batcher().waiting_members == 0
+    assert own.waiting_members == 0
